@@ -1,0 +1,36 @@
+"The `personacap` command as a user runs it: installed on the path, in a subprocess."
+import json, os, shutil, subprocess, sys
+import pytest
+
+EXE = shutil.which("personacap")
+ENV = {**os.environ, "PERSONACAP_PRESET": "tiny", "HF_HUB_OFFLINE": "1"}
+
+def run(*args):
+    return subprocess.run([EXE, *args], capture_output=True, text=True, timeout=120, env=ENV)
+
+@pytest.mark.skipif(EXE is None, reason="personacap is not installed on PATH")
+def test_help_lists_subcommands():
+    r = run("--help")
+    assert r.returncode == 0, r.stderr
+    assert "info" in r.stdout and "usage: personacap" in r.stdout
+
+@pytest.mark.skipif(EXE is None, reason="personacap is not installed on PATH")
+def test_info_json_reports_preset_device_versions_java():
+    r = run("info", "--json")
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert d["preset"] == "tiny" and d["preset_source"] == "PERSONACAP_PRESET"
+    assert d["device"] == "cpu" or d["cuda"]
+    import torch
+    assert d["packages"]["torch"] == torch.__version__
+    assert (d["java"] is None) == (shutil.which("java") is None)
+    assert d["hub_reachable"] is False          # HF_HUB_OFFLINE=1 is respected
+
+@pytest.mark.skipif(EXE is None, reason="personacap is not installed on PATH")
+def test_bad_preset_is_a_clean_error():
+    r = run("info", "--preset", "huge")
+    assert r.returncode == 2 and "invalid choice" in r.stderr and "Traceback" not in r.stderr
+
+def test_module_entry_point_matches():
+    from personacap.cli import main
+    assert main(["info", "--preset", "tiny"]) == 0

@@ -1,0 +1,75 @@
+"""The full-preset loading path without the hub, and the checkpoint bad-input sweep.
+
+`load_pretrained` is the function that loads hub ids in `full`; here it loads small models
+that were built from configs and saved locally, which is exactly what `full` does after the
+download step."""
+import time
+import pytest, torch
+from torch import nn
+from transformers import (CLIPConfig, CLIPModel, CLIPImageProcessor, AutoModel, AutoModelForCausalLM,
+                          AutoTokenizer, GPT2Config, GPT2LMHeadModel)
+from personacap.core import (load_pretrained, tiny_word_tokenizer, save_model_state, load_model_state, save_tensors,
+                             load_tensors, CheckpointError, HubUnavailableError, ModelLoadError, get_preset)
+
+def test_tiny_clip_from_preset_config_round_trips(tmp_path):
+    p = get_preset("tiny")
+    cfg = CLIPConfig(text_config={**p.clip_config["text_config"], "vocab_size": 100},
+                     vision_config=p.clip_config["vision_config"], projection_dim=p.clip_config["projection_dim"])
+    torch.manual_seed(0)
+    clip = CLIPModel(cfg).eval()
+    proc = CLIPImageProcessor(size={"shortest_edge": p.image_size}, crop_size={"height": p.image_size, "width": p.image_size})
+    clip.save_pretrained(tmp_path / "clip"); proc.save_pretrained(tmp_path / "clip")
+    clip2 = load_pretrained(AutoModel, tmp_path / "clip").eval()
+    proc2 = load_pretrained(CLIPImageProcessor, tmp_path / "clip")
+    img = torch.rand(2, 3, p.image_size, p.image_size).numpy()
+    px = proc2(images=list(img), return_tensors="pt", do_rescale=False).pixel_values
+    assert px.shape == (2, 3, p.image_size, p.image_size)
+    with torch.no_grad():
+        a, b = clip.get_image_features(pixel_values=px), clip2.get_image_features(pixel_values=px)
+    a = a if torch.is_tensor(a) else a.pooler_output
+    b = b if torch.is_tensor(b) else b.pooler_output
+    assert torch.allclose(a, b, atol=1e-6)
+
+def test_gpt2_with_tokenizer_round_trips(tmp_path):
+    tok = tiny_word_tokenizer(["a red circle", "a small blue square"])
+    lm = GPT2LMHeadModel(GPT2Config(vocab_size=len(tok), n_embd=32, n_layer=1, n_head=2, n_positions=16)).eval()
+    lm.save_pretrained(tmp_path / "lm"); tok.save_pretrained(tmp_path / "lm")
+    lm2, tok2 = load_pretrained(AutoModelForCausalLM, tmp_path / "lm"), load_pretrained(AutoTokenizer, tmp_path / "lm")
+    ids = tok2("a small red circle", return_tensors="pt").input_ids
+    assert ids.tolist() == tok("a small red circle", return_tensors="pt").input_ids.tolist()
+    with torch.no_grad(): assert torch.allclose(lm(ids).logits, lm2(ids).logits, atol=1e-6)
+
+def test_hub_id_offline_fails_fast_with_the_fix(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    t0 = time.time()
+    with pytest.raises(HubUnavailableError, match="tiny preset"):
+        load_pretrained(AutoModelForCausalLM, "personacap/not-a-model")
+    assert time.time() - t0 < 5
+
+def test_bad_local_folders(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ModelLoadError, match="empty"): load_pretrained(AutoModel, tmp_path / "empty")
+    (tmp_path / "junk").mkdir(); (tmp_path / "junk" / "config.json").write_text("{not json")
+    with pytest.raises(ModelLoadError, match="junk"): load_pretrained(AutoModel, tmp_path / "junk")
+
+@pytest.mark.parametrize("damage", ["missing", "empty", "truncated", "garbage", "folder"])
+def test_checkpoint_damage_is_named(tmp_path, damage):
+    net = nn.Linear(4, 2)
+    good = save_model_state(net, tmp_path / "good.safetensors")
+    bad = tmp_path / "bad.safetensors"
+    raw = good.read_bytes()
+    if damage == "empty": bad.write_bytes(b"")
+    if damage == "truncated": bad.write_bytes(raw[: len(raw) - 7])
+    if damage == "garbage": bad.write_bytes(b"\x00" * 64 + b"not safetensors")
+    if damage == "folder": bad.mkdir()
+    with pytest.raises(CheckpointError, match="bad.safetensors"): load_model_state(net, bad)
+
+def test_checkpoint_from_other_model(tmp_path):
+    save_model_state(nn.Linear(4, 2), tmp_path / "lin.safetensors")
+    with pytest.raises(CheckpointError, match="written by a Linear"): load_model_state(nn.Conv1d(4, 2, 1), tmp_path / "lin.safetensors")
+    with pytest.raises(CheckpointError, match="another shape"): load_model_state(nn.Linear(4, 3), tmp_path / "lin.safetensors")
+
+def test_metadata_round_trip(tmp_path):
+    save_tensors({"x": torch.arange(3.)}, tmp_path / "t.safetensors", {"step": 7, "name": "run"})
+    t, m = load_tensors(tmp_path / "t.safetensors")
+    assert torch.equal(t["x"], torch.arange(3.)) and m["step"] == "7" and m["name"] == "run"
