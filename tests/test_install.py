@@ -40,7 +40,7 @@ def test_readme_commands_are_the_ones_ci_runs():
     assert "<!-- ci:install -->" in readme and "<!-- ci:test -->" in readme
     assert "readme_block install" in ci and "readme_block test" in ci
     test_cmd = re.search(r"<!-- ci:test -->\n```bash\n(.+?)\n```", readme).group(1)
-    assert "nbdev-test" in test_cmd and "pytest tests" in test_cmd
+    assert "nbdev-test" in test_cmd and "pytest tests" in test_cmd and "OMP_NUM_THREADS=1" in test_cmd
 
 def test_nbdev_config_flags_and_colab_metadata():
     nb = PY["tool"]["nbdev"]
