@@ -20,10 +20,10 @@ from .core import ConfigError, PersonacapError, get_preset, load_pretrained, fit
 from .clip import ClipBundle
 
 # %% auto #0
-__all__ = ['STOPWORDS', 'SEP', 'words', 'singular', 'keyword_vocabulary', 'KeywordSelection', 'keyword_probs', 'select_keywords',
-           'KeywordSelector', 'walk_hierarchy', 'load_hierarchy', 'clip_rerank', 'sbg_prompt', 'sbg_training_text',
-           'training_keywords', 'build_blind_lm', 'BlindCollate', 'lm_loss', 'blind_generate', 'SBGResult',
-           'SBGCaptioner', 'train_sbg', 'table', 'plot_sbg_examples']
+__all__ = ['STOPWORDS', 'TEMPLATES', 'SEP', 'words', 'singular', 'keyword_vocabulary', 'KeywordSelection', 'keyword_probs',
+           'select_keywords', 'KeywordSelector', 'choose_template', 'walk_hierarchy', 'load_hierarchy', 'clip_rerank',
+           'sbg_prompt', 'sbg_training_text', 'training_keywords', 'build_blind_lm', 'BlindCollate', 'lm_loss',
+           'blind_generate', 'SBGResult', 'SBGCaptioner', 'train_sbg', 'table', 'run_sbg', 'plot_sbg_examples']
 
 # %% ../nbs/12_sbg.ipynb #11df5fbb
 STOPWORDS = frozenset("""a an the and or but if then than so of in on at to from by with without for into onto over
@@ -103,6 +103,18 @@ class KeywordSelector:
         ks = [k] * n_images if isinstance(k, int) else list(k)
         picks = [g.choice(len(self.vocab), size=min(kk, len(self.vocab)), replace=False) for kk in ks]
         return KeywordSelection([[self.vocab[j] for j in p] for p in picks], [[0.0] * len(p) for p in picks])
+
+# %% ../nbs/12_sbg.ipynb #f822e0d9
+TEMPLATES = ("{}", "a {}", "a photo of a {}", "a {} shape", "there is a {}")
+
+def choose_template(bundle:ClipBundle, vocab:Sequence[str], val_emb:torch.Tensor, val_refs:Sequence[Sequence[str]],
+                    templates:Sequence[str]=TEMPLATES) -> str:
+    "The template whose top keyword most often appears in the image's own references (validation split)."
+    def hit(t):
+        top = KeywordSelector(bundle, vocab, template=t)(val_emb, max_k=1).keywords
+        return np.mean([singular(k[0]) in {singular(w) for c in refs for w in words(c)} for k, refs in zip(top, val_refs)])
+    scores = {t: hit(t) for t in templates}
+    return max(scores, key=scores.get)
 
 # %% ../nbs/12_sbg.ipynb #e32e7424
 def walk_hierarchy(bundle:ClipBundle, img_emb:torch.Tensor, tree:dict, min_prob:float=0.0) -> list[list[str]]:
@@ -282,6 +294,28 @@ def table(rows:dict, cols=("BLEU-1", "BLEU-4", "METEOR", "ROUGE-L", "CIDEr-D")) 
     head = "| | " + " | ".join(cols) + " |\n|---|" + "---|" * len(cols) + "\n"
     body = "".join(f"| {name} | " + " | ".join(f"{s.row().get(c, float('nan')):.1f}" for c in cols) + " |\n" for name, s in rows.items())
     return head + body
+
+# %% ../nbs/12_sbg.ipynb #36bf6828
+def run_sbg(train_records, test_records, bundle:ClipBundle, val_records=None, preset=None, steps:int=700,
+            ns:Sequence[int]=(1, 2, 5), vocab_size:int=60, seed:int=0, progress:bool=False) -> dict:
+    "Train and evaluate SBG; returns {'rows': {name: CaptionScores}, 'captioner', 'template', 'results': {n: SBGResult}}."
+    from personacap.clip import clip_features
+    from personacap.metrics import score
+    caps = [c for r in train_records for c in r.captions]
+    vocab = keyword_vocabulary(caps, size=vocab_size)
+    template = "{}"
+    if val_records:
+        template = choose_template(bundle, vocab, clip_features(bundle, val_records), [r.captions for r in val_records])
+    selector = KeywordSelector(bundle, vocab, template=template)
+    cfg = TrainConfig(max_steps=steps, batch_size=64, lr=2e-3, warmup_steps=min(50, steps // 10), schedule="cosine",
+                      grad_clip=1.0, seed=seed, progress=progress, desc="SBG guesser")
+    sbg, _ = train_sbg(selector, caps, cfg, preset=preset)
+    emb = clip_features(bundle, test_records)
+    sel = selector(emb)
+    refs = {r.image_id: r.captions for r in test_records}
+    results = {n: sbg.caption(emb, n=n, selection=sel, seed=seed) for n in ns}
+    rows = {f"SBG top-{n}": score(dict(zip(refs, res.captions)), refs) for n, res in results.items()}
+    return {"rows": rows, "captioner": sbg, "template": template, "results": results}
 
 # %% ../nbs/12_sbg.ipynb #fccb8e99
 def plot_sbg_examples(records, result:SBGResult, idx:Sequence[int], n_refs:int=2):
