@@ -6,7 +6,7 @@ Docs: https://personacap.github.io/personacap/clip.html.md"""
 
 # %% ../nbs/04_clip.ipynb #18c30cea
 from __future__ import annotations
-import hashlib, json, time
+import hashlib, json, time, shutil
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Sequence
@@ -18,13 +18,14 @@ import torch.nn.functional as F
 
 from .core import (Preset, get_preset, load_pretrained, fit, TrainConfig, save_tensors, load_tensors,
                              atomic_write_text, CheckpointError, ConfigError, PersonacapError, seed_everything, data_path, data_dirs)
+from .core import cache_dir as core_cache_dir
 
 # %% auto #0
 __all__ = ['CLIP_SPECIALS', 'CLIP_MEAN', 'CLIP_STD', 'clip_contrastive_loss', 'train_clip_tokenizer', 'ClipBundle',
            'tiny_clip_processor', 'build_tiny_clip', 'default_clip_dir', 'load_clip', 'retrieval_recall',
-           'clip_fingerprint', 'default_cache_dir', 'cached_image_features', 'clip_loss_fn', 'clip_eval_fn',
-           'pretrain_clip', 'records_pixels', 'world_clip_recipe', 'pretrain_world_clip', 'evaluate_retrieval',
-           'plot_similarity', 'clip_features']
+           'clip_fingerprint', 'cached_image_features', 'clip_loss_fn', 'clip_eval_fn', 'pretrain_clip',
+           'records_pixels', 'world_clip_recipe', 'pretrain_world_clip', 'evaluate_retrieval', 'plot_similarity',
+           'clip_features']
 
 # %% ../nbs/04_clip.ipynb #b1052618
 from transformers import CLIPConfig, CLIPModel, CLIPImageProcessorPil, AutoTokenizer, PreTrainedTokenizerFast
@@ -147,12 +148,13 @@ def retrieval_recall(img_emb:torch.Tensor, txt_emb:torch.Tensor, txt2img:Sequenc
     S = v @ u.T                                                   # (texts, images)
     t2i = torch.as_tensor(txt2img, dtype=torch.long)
     res = {}
-    rank_t = (S > S.gather(1, t2i[:, None])).sum(1)               # images scoring above the true one
+    true = torch.zeros_like(S, dtype=torch.bool).scatter_(1, t2i[:, None], True)
+    rank_t = (S.masked_fill(true, -float("inf")) >= S.gather(1, t2i[:, None])).sum(1)   # other images scoring at least as high
     for k in ks: res[f"t2i_R@{k}"] = (rank_t < k).sum().item() / len(rank_t)
     owner = t2i[None, :] == torch.arange(len(u))[:, None]         # (images, texts): text belongs to image
     St = S.T                                                      # (images, texts)
     best_true = St.masked_fill(~owner, -float("inf")).max(1).values
-    rank_i = (St > best_true[:, None]).sum(1)
+    rank_i = (St.masked_fill(owner, -float("inf")) >= best_true[:, None]).sum(1)      # others' texts at least as close
     for k in ks: res[f"i2t_R@{k}"] = (rank_i < k).sum().item() / len(rank_i)
     return res
 
@@ -166,10 +168,6 @@ def clip_fingerprint(bundle:ClipBundle) -> str:
         h.update(n.encode()); h.update(t.detach().cpu().contiguous().numpy().tobytes())
     return h.hexdigest()
 
-def default_cache_dir() -> Path:
-    "`$PERSONACAP_CACHE` or `~/.cache/personacap`."
-    import os
-    return Path(os.environ.get("PERSONACAP_CACHE") or Path.home()/".cache"/"personacap")
 
 def cached_image_features(bundle:ClipBundle, ids:Sequence[str], load, cache_dir=None, batch_size:int=256,
                           progress:bool=False) -> torch.Tensor:
@@ -178,7 +176,7 @@ def cached_image_features(bundle:ClipBundle, ids:Sequence[str], load, cache_dir=
     from tqdm.auto import tqdm
     ids = [str(i) for i in ids]
     fp = clip_fingerprint(bundle)
-    f = Path(cache_dir or default_cache_dir())/"clip_features"/f"{fp[:24]}.safetensors"
+    f = Path(cache_dir or core_cache_dir())/"clip_features"/f"{fp[:24]}.safetensors"
     have_ids, have = [], torch.empty(0, bundle.dim)
     if f.exists():
         t, meta = load_tensors(f)
@@ -288,6 +286,7 @@ def clip_features(bundle:ClipBundle, records:Sequence, cache_dir=None, batch_siz
 # %% ../nbs/04_clip.ipynb #8ff53c32
 from .cli import register
 
+# %% ../nbs/04_clip.ipynb #43223e1b
 def _pretrain_args(p):
     p.add_argument("--steps", type=int, default=1500); p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--seed", type=int, default=0); p.add_argument("--out", default=str(default_clip_dir()))
@@ -302,7 +301,7 @@ def _pretrain_cmd(args):
     mins = (time.time() - t0) / 60
     res = evaluate_retrieval(bundle, world.captions.split("test"))
     out = Path(args.out); tmp = out.with_name(out.name + ".tmp")
-    if tmp.exists(): import shutil; shutil.rmtree(tmp)
+    if tmp.exists(): shutil.rmtree(tmp)
     bundle.save(tmp)
     cmd = "personacap pretrain-clip " + " ".join(shlex.quote(a) for a in sys.argv[2:]) if len(sys.argv) > 1 else "personacap pretrain-clip"
     card = f"""# tiny CLIP (personacap)
@@ -322,7 +321,7 @@ A CLIP in miniature for the `tiny` preset, trained from scratch on the synthetic
 Measured on the synthetic world's test split, not on any real dataset.
 """
     (tmp/"README.md").write_text(card, encoding="utf-8")
-    if out.exists(): import shutil; shutil.rmtree(out)
+    if out.exists(): shutil.rmtree(out)
     tmp.rename(out)
     print(card)
     return 0

@@ -18,10 +18,10 @@ from torch import nn
 # %% auto #0
 __all__ = ['TINY', 'FULL', 'PRESETS', 'FORMAT_VERSION', 'PersonacapError', 'ConfigError', 'DatasetError', 'ImageError',
            'CheckpointError', 'HubUnavailableError', 'ModelLoadError', 'Preset', 'hub_offline_requested',
-           'hub_reachable', 'get_preset', 'seed_everything', 'get_device', 'atomic_write', 'atomic_write_text',
-           'save_tensors', 'read_metadata', 'load_tensors', 'torch_load_weights', 'state_tensors', 'save_model_state',
-           'load_model_state', 'data_dirs', 'data_path', 'load_pretrained', 'tiny_word_tokenizer', 'TrainConfig',
-           'History', 'plot_history', 'EpochSampler', 'evaluate_loss', 'fit']
+           'hub_reachable', 'get_preset', 'cache_dir', 'seed_everything', 'get_device', 'atomic_write',
+           'atomic_write_text', 'save_tensors', 'read_metadata', 'load_tensors', 'torch_load_weights', 'state_tensors',
+           'save_model_state', 'load_model_state', 'data_dirs', 'data_path', 'load_pretrained', 'tiny_word_tokenizer',
+           'TrainConfig', 'History', 'plot_history', 'EpochSampler', 'evaluate_loss', 'fit']
 
 # %% ../nbs/00_core.ipynb #08426c10
 class PersonacapError(Exception):
@@ -83,7 +83,7 @@ TINY = Preset(
     gpt2_config=dict(n_embd=128, n_layer=2, n_head=4, n_positions=64),
     vocab_size=1000,
     world=dict(n_scenes=2400, n_portraits=600, n_subjects=12, n_unseen_subjects=4),
-    batch_size=64, eval_batch_size=256, max_steps=600, lr=2e-3, warmup_steps=50, prefix_length=4)
+    batch_size=64, eval_batch_size=256, max_steps=700, lr=2e-3, warmup_steps=50, prefix_length=4)
 
 FULL = Preset(
     name="full", image_size=224,
@@ -130,6 +130,10 @@ def get_preset(name:str|Preset|None=None, **overrides) -> Preset:
     return replace(p, **overrides) if overrides else p
 
 # %% ../nbs/00_core.ipynb #dfcf9806
+def cache_dir() -> Path:
+    "Where personacap caches derived data (worlds, features, trained models): `$PERSONACAP_CACHE` or `~/.cache/personacap`."
+    return Path(os.environ.get("PERSONACAP_CACHE") or Path.home()/".cache"/"personacap").expanduser()
+
 def seed_everything(seed:int=0) -> int:
     "Seed python, numpy and torch (all devices). Returns the seed."
     random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
@@ -153,6 +157,8 @@ def atomic_write(path, write:Callable[[Path], Any]) -> Path:
     try:
         write(tmp)
         with open(tmp, "rb") as f: os.fsync(f.fileno())
+        umask = os.umask(0); os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)             # mkstemp makes 0600 files; give the usual permissions
         os.replace(tmp, path)
     finally:
         if tmp.exists(): tmp.unlink()
@@ -277,19 +283,25 @@ def load_pretrained(cls, name_or_path, **kwargs):
         except Exception as e:
             raise ModelLoadError(f"cannot load {cls.__name__} from this folder ({type(e).__name__}: {e})", p,
                                  fix="the folder must hold what save_pretrained wrote (config.json and weights)") from e
-    if str(name_or_path).startswith((".", "/", "~")) or os.sep in str(name_or_path) and str(name_or_path).count("/") > 1:
-        raise ModelLoadError("no such folder", p, fix="check the path; it should hold what save_pretrained wrote")
+    s = str(name_or_path)
+    looks_local = s.startswith((".", "/", "~")) or s.count("/") > 1     # 'name' and 'org/name' are hub ids, as in transformers
+    if looks_local:
+        raise ModelLoadError("no such folder", p, fix="check the path (it should hold what save_pretrained wrote); "
+                             "a hub id has the form 'name' or 'org/name'")
     if not hub_reachable():
         # Look in the local cache ourselves: from_pretrained would still probe the hub (with retries).
         from huggingface_hub import snapshot_download
         try: local = snapshot_download(str(name_or_path), local_files_only=True)
         except Exception as e:
             raise HubUnavailableError(
-                f"cannot download {name_or_path!r}: the Hugging Face hub is not reachable from this machine "
-                "and the model is not in the local cache",
+                f"cannot download {name_or_path!r}: the Hugging Face hub is not reachable from this machine, "
+                f"the model is not in the local cache, and there is no local folder {str(p.resolve())!r}",
                 fix="use the tiny preset (PERSONACAP_PRESET=tiny), or pass a local folder saved with save_pretrained") from e
         return load_pretrained(cls, local, **kwargs)
-    return cls.from_pretrained(str(name_or_path), **kwargs)
+    try: return cls.from_pretrained(str(name_or_path), **kwargs)
+    except Exception as e:
+        raise ModelLoadError(f"cannot load {cls.__name__} {str(name_or_path)!r} from the hub ({type(e).__name__}: {e})",
+                             fix="check the id on the hub, or pass a local folder") from e
 
 # %% ../nbs/00_core.ipynb #024ac1a5
 def tiny_word_tokenizer(texts:Sequence[str], specials=("<pad>", "<bos>", "<eos>", "<unk>")):

@@ -23,7 +23,8 @@ from .clip import ClipBundle
 __all__ = ['STOPWORDS', 'TEMPLATES', 'SEP', 'words', 'singular', 'keyword_vocabulary', 'KeywordSelection', 'keyword_probs',
            'select_keywords', 'KeywordSelector', 'choose_template', 'walk_hierarchy', 'load_hierarchy', 'clip_rerank',
            'sbg_prompt', 'sbg_training_text', 'training_keywords', 'build_blind_lm', 'BlindCollate', 'lm_loss',
-           'blind_generate', 'SBGResult', 'SBGCaptioner', 'train_sbg', 'table', 'run_sbg', 'plot_sbg_examples']
+           'blind_generate', 'SBGResult', 'SBGCaptioner', 'sbg_train_config', 'train_sbg', 'table', 'run_sbg',
+           'plot_sbg_examples']
 
 # %% ../nbs/12_sbg.ipynb #11df5fbb
 STOPWORDS = frozenset("""a an the and or but if then than so of in on at to from by with without for into onto over
@@ -67,10 +68,10 @@ class KeywordSelection:
     probs: list[list[float]]
     def prompts(self, sep:str=", ") -> list[str]: return [sep.join(k) for k in self.keywords]
 
-def keyword_probs(img_emb:torch.Tensor, kw_emb:torch.Tensor, logit_scale:float|torch.Tensor) -> torch.Tensor:
-    "p[i, k] = softmax_k(scale * cos(image i, keyword k)), as one matrix product."
+def keyword_probs(img_emb:torch.Tensor, kw_emb:torch.Tensor, scale:float|torch.Tensor) -> torch.Tensor:
+    "p[i, k] = softmax_k(scale * cos(image i, keyword k)), as one matrix product. `scale` is the temperature, exp(logit_scale)."
     u, v = F.normalize(img_emb.float(), dim=-1), F.normalize(kw_emb.float(), dim=-1)
-    return (float(logit_scale) * u @ v.T).softmax(-1)
+    return (float(scale) * u @ v.T).softmax(-1)
 
 def select_keywords(probs:torch.Tensor, vocab:Sequence[str], threshold:float=0.5, min_k:int=1, max_k:int=8) -> KeywordSelection:
     "Top keywords per row of `probs` until their cumulative probability reaches `threshold`."
@@ -275,6 +276,12 @@ class SBGCaptioner:
         best, scores = clip_rerank(self.selector.bundle, img_emb, cands)
         return SBGResult(best, cands, scores, sel)
 
+def sbg_train_config(preset=None, steps:int|None=None, seed:int=0, progress:bool=False) -> TrainConfig:
+    "Training settings of the guesser, from the preset (tiny: lr 2e-3, batch 64; full: the small lr fine-tuning GPT-2 needs)."
+    p = get_preset(preset); steps = steps or p.max_steps
+    return TrainConfig(max_steps=steps, batch_size=p.batch_size, lr=p.lr, warmup_steps=min(p.warmup_steps, steps // 10),
+                       schedule="cosine", grad_clip=1.0, seed=seed, progress=progress, desc="SBG guesser")
+
 def train_sbg(selector:KeywordSelector, captions:Sequence[str], cfg:TrainConfig, preset=None, threshold:float=0.5,
               max_k:int=8, mode:str="clip_text", val_captions:Sequence[str]|None=None) -> tuple[SBGCaptioner, object]:
     "Train the blind guesser on `captions` (text only). Returns the captioner and the training history."
@@ -296,7 +303,7 @@ def table(rows:dict, cols=("BLEU-1", "BLEU-4", "METEOR", "ROUGE-L", "CIDEr-D")) 
     return head + body
 
 # %% ../nbs/12_sbg.ipynb #36bf6828
-def run_sbg(train_records, test_records, bundle:ClipBundle, val_records=None, preset=None, steps:int=700,
+def run_sbg(train_records, test_records, bundle:ClipBundle, val_records=None, preset=None, steps:int|None=None,
             ns:Sequence[int]=(1, 2, 5), vocab_size:int=60, seed:int=0, progress:bool=False) -> dict:
     "Train and evaluate SBG; returns {'rows': {name: CaptionScores}, 'captioner', 'template', 'results': {n: SBGResult}}."
     from personacap.clip import clip_features
@@ -307,9 +314,7 @@ def run_sbg(train_records, test_records, bundle:ClipBundle, val_records=None, pr
     if val_records:
         template = choose_template(bundle, vocab, clip_features(bundle, val_records), [r.captions for r in val_records])
     selector = KeywordSelector(bundle, vocab, template=template)
-    cfg = TrainConfig(max_steps=steps, batch_size=64, lr=2e-3, warmup_steps=min(50, steps // 10), schedule="cosine",
-                      grad_clip=1.0, seed=seed, progress=progress, desc="SBG guesser")
-    sbg, _ = train_sbg(selector, caps, cfg, preset=preset)
+    sbg, _ = train_sbg(selector, caps, sbg_train_config(preset, steps, seed, progress), preset=preset)
     emb = clip_features(bundle, test_records)
     sel = selector(emb)
     refs = {r.image_id: r.captions for r in test_records}

@@ -24,11 +24,11 @@ __all__ = ['WORLD_VERSION', 'SHAPES', 'COLOURS', 'COLOUR_RGB', 'SIZES', 'SIZE_RA
            'portrait_mentions', 'portrait_claims_true', 'Subject', 'make_subjects', 'view_order', 'attention_sequence',
            'describe', 'fixation_targets', 'first_visits', 'face_features', 'choice_prob', 'bayes_ceiling',
            'plot_attention', 'WorldConfig', 'world_config', 'WorldSpec', 'make_world', 'fixations_to_trace',
-           'write_world', 'WorldTruth', 'cache_dir', 'world_dir', 'build_world', 'ensure_world', 'folder_digest',
+           'write_world', 'WorldTruth', 'world_dir', 'build_world', 'ensure_world', 'folder_digest',
            'pairwise_agreement', 'show_examples']
 
 # %% ../nbs/01_world.ipynb #d2dff108
-from .core import Preset, get_preset, ConfigError, DatasetError, atomic_write_text
+from .core import Preset, get_preset, ConfigError, DatasetError, atomic_write_text, cache_dir
 
 # %% ../nbs/01_world.ipynb #9d693b2d
 WORLD_VERSION = "1"
@@ -634,7 +634,7 @@ class WorldTruth:
         if not path.exists(): raise DatasetError("no world_truth.json here: not a personacap world", path,
                                                  fix="build one with personacap.world.ensure_world()")
         self.d = json.loads(path.read_text(encoding="utf-8"))
-        self.features = tuple(self.d["features"])
+        self.feature_names = tuple(self.d["features"])
         self._F = {k: face_features(a) for k, a in self.d["portraits"].items()}
         self._desc = {(x["image_id"], x["subject_id"]): x for x in self.d["descriptions"]}
 
@@ -673,10 +673,6 @@ class WorldTruth:
         return dict(c) if user_id is None else c[user_id]
 
 # %% ../nbs/01_world.ipynb #4ffb5209
-def cache_dir() -> Path:
-    "Where personacap caches derived data: `$PERSONACAP_CACHE` or `~/.cache/personacap`."
-    return Path(os.environ.get("PERSONACAP_CACHE") or Path.home()/".cache"/"personacap").expanduser()
-
 def world_dir(cfg:WorldConfig, preset_name:str="custom") -> Path:
     "The cache folder of world `cfg`."
     h = hashlib.sha256(json.dumps(asdict(cfg), sort_keys=True).encode()).hexdigest()[:8]

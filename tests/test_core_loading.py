@@ -4,31 +4,23 @@
 that were built from configs and saved locally, which is exactly what `full` does after the
 download step."""
 import time
+import numpy as np
 import pytest, torch
 from torch import nn
-from transformers import (CLIPConfig, CLIPModel, CLIPImageProcessor, AutoModel, AutoModelForCausalLM,
-                          AutoTokenizer, GPT2Config, GPT2LMHeadModel)
+from transformers import AutoModel, AutoModelForCausalLM, AutoTokenizer, GPT2Config, GPT2LMHeadModel
 from personacap.core import (load_pretrained, tiny_word_tokenizer, save_model_state, load_model_state, save_tensors,
                              load_tensors, CheckpointError, HubUnavailableError, ModelLoadError, get_preset)
 
-def test_tiny_clip_from_preset_config_round_trips(tmp_path):
-    p = get_preset("tiny")
-    cfg = CLIPConfig(text_config={**p.clip_config["text_config"], "vocab_size": 100},
-                     vision_config=p.clip_config["vision_config"], projection_dim=p.clip_config["projection_dim"])
-    torch.manual_seed(0)
-    clip = CLIPModel(cfg).eval()
-    proc = CLIPImageProcessor(size={"shortest_edge": p.image_size}, crop_size={"height": p.image_size, "width": p.image_size})
-    clip.save_pretrained(tmp_path / "clip"); proc.save_pretrained(tmp_path / "clip")
-    clip2 = load_pretrained(AutoModel, tmp_path / "clip").eval()
-    proc2 = load_pretrained(CLIPImageProcessor, tmp_path / "clip")
-    img = torch.rand(2, 3, p.image_size, p.image_size).numpy()
-    px = proc2(images=list(img), return_tensors="pt", do_rescale=False).pixel_values
-    assert px.shape == (2, 3, p.image_size, p.image_size)
-    with torch.no_grad():
-        a, b = clip.get_image_features(pixel_values=px), clip2.get_image_features(pixel_values=px)
-    a = a if torch.is_tensor(a) else a.pooler_output
-    b = b if torch.is_tensor(b) else b.pooler_output
-    assert torch.allclose(a, b, atol=1e-6)
+def test_tiny_clip_bundle_round_trips_through_load_clip(tmp_path):
+    "The full-preset path of chapter 04: a CLIP bundle saved to a folder loads back through load_clip."
+    from personacap.clip import build_tiny_clip, train_clip_tokenizer, load_clip
+    tok = train_clip_tokenizer(["a red circle", "a small blue square on the left"])
+    b = build_tiny_clip(tok, "tiny"); b.model.eval(); b.save(tmp_path / "clip")
+    b2 = load_clip("tiny", path=tmp_path / "clip")
+    imgs = [np.random.default_rng(i).integers(0, 255, (64, 64, 3), dtype=np.uint8) for i in range(2)]
+    assert torch.allclose(b.encode_images(imgs), b2.encode_images(imgs), atol=1e-5)
+    assert torch.allclose(b.encode_text(["a red circle"]), b2.encode_text(["a red circle"]), atol=1e-5)
+    assert b2.tokenizer.eos_token_id == 3 and b2.model.config.text_config.eos_token_id == 3
 
 def test_gpt2_with_tokenizer_round_trips(tmp_path):
     tok = tiny_word_tokenizer(["a red circle", "a small blue square"])
