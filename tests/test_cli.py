@@ -34,3 +34,15 @@ def test_bad_preset_is_a_clean_error():
 def test_module_entry_point_matches():
     from personacap.cli import main
     assert main(["info", "--preset", "tiny"]) == 0
+
+@pytest.mark.skipif(EXE is None, reason="personacap is not installed on PATH")
+def test_tour_and_pretrain_are_subcommands():
+    r = run("--help")
+    assert "tour" in r.stdout and "pretrain-clip" in r.stdout
+    r = run("tour", "--help")
+    assert r.returncode == 0 and "--quick" in r.stdout and "--data" in r.stdout
+
+@pytest.mark.skipif(EXE is None, reason="personacap is not installed on PATH")
+def test_tour_with_missing_data_folder_is_a_clean_error(tmp_path):
+    r = run("tour", "--data", str(tmp_path / "no_flickr8k"), "--quick", "--out", str(tmp_path / "out"))
+    assert r.returncode == 2 and "no_flickr8k" in r.stderr and "Traceback" not in r.stderr
