@@ -23,7 +23,7 @@ from .clip import ClipBundle
 __all__ = ['STOPWORDS', 'TEMPLATES', 'SEP', 'words', 'singular', 'keyword_vocabulary', 'KeywordSelection', 'keyword_probs',
            'select_keywords', 'KeywordSelector', 'choose_template', 'walk_hierarchy', 'load_hierarchy', 'clip_rerank',
            'sbg_prompt', 'sbg_training_text', 'training_keywords', 'build_blind_lm', 'BlindCollate', 'lm_loss',
-           'blind_generate', 'SBGResult', 'SBGCaptioner', 'sbg_train_config', 'train_sbg', 'table', 'run_sbg',
+           'blind_generate', 'SBGResult', 'SBGCaptioner', 'sbg_train_config', 'train_sbg', 'run_sbg',
            'plot_sbg_examples']
 
 # %% ../nbs/12_sbg.ipynb #11df5fbb
@@ -294,13 +294,6 @@ def train_sbg(selector:KeywordSelector, captions:Sequence[str], cfg:TrainConfig,
     lm, tok = build_blind_lm([p + " " + c for p, c in pairs] + [sbg_prompt(selector.vocab)], preset)
     h = fit(lm, lm_loss, pairs, cfg, val_ds=val, collate_fn=BlindCollate(tok))
     return SBGCaptioner(selector, lm, tok, threshold, max_k), h
-
-# %% ../nbs/12_sbg.ipynb #d977c189
-def table(rows:dict, cols=("BLEU-1", "BLEU-4", "METEOR", "ROUGE-L", "CIDEr-D")) -> str:
-    "A markdown table of `CaptionScores` rows (x100, as papers print them)."
-    head = "| | " + " | ".join(cols) + " |\n|---|" + "---|" * len(cols) + "\n"
-    body = "".join(f"| {name} | " + " | ".join(f"{s.row().get(c, float('nan')):.1f}" for c in cols) + " |\n" for name, s in rows.items())
-    return head + body
 
 # %% ../nbs/12_sbg.ipynb #36bf6828
 def run_sbg(train_records, test_records, bundle:ClipBundle, val_records=None, preset=None, steps:int|None=None,
