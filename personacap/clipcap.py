@@ -221,9 +221,12 @@ def build_clipcap(preset:str|Preset|None=None, tokenizer=None, *, clip_dim:int|N
     if p.gpt2_id:
         gpt = load_pretrained(GPT2LMHeadModel, p.gpt2_id)
         gcfg = gpt.config.to_dict()
-        if tokenizer is not None and len(tokenizer) > gpt.config.vocab_size:
-            raise ConfigError(f"tokenizer has {len(tokenizer)} tokens but GPT-2 only {gpt.config.vocab_size}",
-                              fix="use GPT-2's own tokenizer (clipcap_tokenizer(preset))")
+        if tokenizer is not None and len(tokenizer) != gpt.config.vocab_size:
+            # a custom tokenizer: its ids mean other tokens, so GPT-2 gets an embedding table of the tokenizer's size
+            # (rows are re-learned while fine-tuning) and the tokenizer's special ids
+            gpt.resize_token_embeddings(len(tokenizer))
+            for k in ("bos_token_id", "eos_token_id", "pad_token_id"): setattr(gpt.config, k, getattr(tokenizer, k))
+            gcfg = gpt.config.to_dict()
     else:
         if tokenizer is None:
             raise ConfigError("the tiny preset builds GPT-2 with the caption tokenizer's vocabulary", fix="pass tokenizer=")
@@ -343,7 +346,7 @@ def variant_settings(variant:str) -> dict:
     return {"grad_clip": 1.0 if i >= 1 else None, "tokenizer": "custom" if i >= 2 else "base"}
 
 def default_steps(preset:str|Preset|None=None) -> int:
-    "Training steps for the world experiments: 200 in `tiny` (about 40 s on one CPU thread), the preset's `max_steps` otherwise."
+    "Training steps for the world experiments: 200 in `tiny`, the preset's `max_steps` otherwise."
     p = get_preset(preset)
     return 200 if p.name == "tiny" else p.max_steps
 
@@ -455,7 +458,9 @@ def _save_run_dir(run:CaptionRun, target:Path):
         run.model.save_pretrained(tmp); run.tokenizer.save_pretrained(tmp)
         (tmp/"run.json").write_text(json.dumps({"name": run.name, "settings": run.settings, "history": run.history.to_dict()}))
         try: os.replace(tmp, target)
-        except OSError: pass                       # another process got there first: keep its copy
+        except OSError as e:
+            if not (target/"run.json").exists():     # not a finished run by another process: say so
+                raise CheckpointError(f"cannot store the trained run ({e})", target, fix="delete this folder and retry") from e
     finally:
         if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)
 
@@ -475,7 +480,13 @@ def cached_clipcap(train:Sequence, val:Sequence, train_features:torch.Tensor, va
     p = get_preset(preset)
     kwargs.setdefault("steps", default_steps(p)); kwargs.setdefault("seed", 0)
     if not cache: return train_clipcap(train, val, train_features, val_features, variant, p, **kwargs)
-    key = _digest(CACHE_VERSION, p.to_dict(), variant, {k: v for k, v in kwargs.items() if k not in ("progress", "tokenizer")},
+    import inspect
+    defaults = {k: v.default for k, v in inspect.signature(train_clipcap).parameters.items()
+                if v.default is not inspect.Parameter.empty and k not in ("progress", "tokenizer")}
+    settings = {**defaults, **{k: v for k, v in kwargs.items() if k not in ("progress", "tokenizer")}}
+    tok = kwargs.get("tokenizer")
+    tok_key = None if tok is None else (sorted(tok.get_vocab().items()), tok.bos_token_id, tok.eos_token_id, tok.pad_token_id)
+    key = _digest(CACHE_VERSION, p.to_dict(), variant, settings, tok_key,
                   _records_key(train), _records_key(val), train_features, val_features)
     folder = Path(cache_dir or personacap_cache_dir())/"clipcap"/key
     if (folder/"run.json").exists(): return load_clipcap_run(folder)

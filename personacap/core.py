@@ -221,12 +221,12 @@ def torch_load_weights(path, map_location="cpu"):
 
 # %% ../nbs/00_core.ipynb #84d7b89e
 def state_tensors(model:nn.Module, trainable_only:bool=False) -> dict[str, torch.Tensor]:
-    "Parameters (each tied tensor once) and, unless `trainable_only`, persistent buffers."
+    """Parameters (each tied tensor once) and persistent buffers. `trainable_only` drops frozen parameters
+    but keeps the buffers: BatchNorm's running statistics change during training too."""
     out = {n: p for n, p in model.named_parameters() if p.requires_grad or not trainable_only}
-    if not trainable_only:
-        skip = {n for m_name, m in model.named_modules() for n in
-                (f"{m_name}.{b}" if m_name else b for b in getattr(m, "_non_persistent_buffers_set", ()))}
-        out.update({n: b for n, b in model.named_buffers() if n not in skip})
+    skip = {n for m_name, m in model.named_modules() for n in
+            (f"{m_name}.{b}" if m_name else b for b in getattr(m, "_non_persistent_buffers_set", ()))}
+    out.update({n: b for n, b in model.named_buffers() if n not in skip})
     return out
 
 def save_model_state(model:nn.Module, path, trainable_only:bool=False, metadata:Mapping|None=None) -> Path:
@@ -605,7 +605,7 @@ def fit(model:nn.Module, loss_fn:Callable, train_ds, cfg:TrainConfig|None=None, 
     if cfg.load_best and best_state is not None:
         if best_state == "disk": load_model_state(acc.unwrap_model(model), out/"best.safetensors")
         else:
-            own = dict(acc.unwrap_model(model).named_parameters())
+            m = acc.unwrap_model(model); own = dict(m.named_parameters()); own.update(dict(m.named_buffers()))
             with torch.no_grad():
                 for k, v in best_state.items(): own[k].copy_(v)
     return h

@@ -165,6 +165,8 @@ def _generate(self, pixel_values:torch.Tensor|None=None, max_new_tokens:int=20, 
               num_return_sequences:int=1, temperature:float=1.0, top_k:int|None=None, length_penalty:float=1.0,
               eos_token_id:int|None=None, pad_token_id:int|None=None, image_embeds:torch.Tensor|None=None, **ignored) -> torch.Tensor:
     "Caption ids (N * num_return_sequences, T) by greedy search, sampling or beam search, all images at once."
+    if ignored: raise ConfigError(f"Merge-RNN generation does not support {sorted(ignored)}",
+                                  fix="use num_beams, do_sample, temperature, top_k, length_penalty, max_new_tokens")
     eos = self.config.eos_token_id if eos_token_id is None else eos_token_id
     pad = self.config.pad_token_id if pad_token_id is None else pad_token_id
     v = self.encode_image(pixel_values) if image_embeds is None else image_embeds
