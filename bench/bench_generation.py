@@ -50,6 +50,7 @@ def main(argv=None):
     print(f"batched (batch_size={a.batch_size}): {t_batched:8.2f} s  ({1000 * t_batched / a.n:6.2f} ms/caption)")
     print(f"one image at a time:     {t_single:8.2f} s  ({1000 * t_single / a.n:6.2f} ms/caption)")
     print(f"speed-up: {t_single / t_batched:.1f}x   identical captions: {same}/{a.n}")
+    assert same == a.n, f"batched and one-at-a-time generation disagree on {a.n - same} captions"
     return t_single / t_batched
 
 
