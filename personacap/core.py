@@ -6,7 +6,7 @@ Docs: https://personacap.github.io/personacap/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #09830f04
 from __future__ import annotations
-import os, json, math, time, random, shutil, socket, functools, tempfile, dataclasses, copy
+import os, json, math, time, random, shutil, socket, functools, tempfile, dataclasses, copy, hashlib, inspect, marshal, warnings
 from dataclasses import dataclass, field, asdict, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -18,9 +18,9 @@ from torch import nn
 # %% auto #0
 __all__ = ['TINY', 'FULL', 'PRESETS', 'FORMAT_VERSION', 'PersonacapError', 'ConfigError', 'DatasetError', 'ImageError',
            'CheckpointError', 'HubUnavailableError', 'ModelLoadError', 'Preset', 'hub_offline_requested',
-           'hub_reachable', 'get_preset', 'cache_dir', 'seed_everything', 'get_device', 'atomic_write',
+           'hub_reachable', 'get_preset', 'cache_dir', 'seed_everything', 'get_device', 'code_digest', 'atomic_write',
            'atomic_write_text', 'save_tensors', 'read_metadata', 'load_tensors', 'torch_load_weights', 'state_tensors',
-           'save_model_state', 'load_model_state', 'data_dirs', 'data_path', 'load_pretrained', 'tiny_word_tokenizer',
+           'save_model_state', 'load_model_state', 'data_dirs', 'data_path', 'load_pretrained', 'pooled_output',
            'TrainConfig', 'History', 'plot_history', 'EpochSampler', 'evaluate_loss', 'fit']
 
 # %% ../nbs/00_core.ipynb #08426c10
@@ -69,6 +69,18 @@ class Preset:
     warmup_steps: int = 100
     prefix_length: int = 10
     num_workers: int = 0
+    # the captioning methods: steps, sizes and validation, so a chapter switches to `full` in one place
+    clipcap_steps: int = 1000       # ClipCap optimizer steps on the world
+    mapper_layers: int = 8          # ClipCap's transformer mapper depth (the paper: 8)
+    merge_rnn_steps: int = 1000     # Merge-RNN optimizer steps
+    merge_rnn_hidden: int = 512     # Merge-RNN embedding and LSTM size
+    merge_rnn_vocab: int = 10000    # Merge-RNN word vocabulary
+    merge_rnn_min_count: int = 5    # ... of words seen at least this often
+    merge_rnn_lr: float = 3e-3
+    val_images: int = 100           # validation images scored by CIDEr-D while training
+    max_caption_tokens: int = 40    # generation length limit
+    sbg_steps: int = 1000           # the blind guesser's optimizer steps
+    sbg_vocab_size: int = 200       # SBG's keyword vocabulary
 
     def to_dict(self) -> dict: return asdict(self)
 
@@ -83,7 +95,9 @@ TINY = Preset(
     gpt2_config=dict(n_embd=128, n_layer=2, n_head=4, n_positions=64),
     vocab_size=1000,
     world=dict(n_scenes=2400, n_portraits=600, n_subjects=12, n_unseen_subjects=4),
-    batch_size=64, eval_batch_size=256, max_steps=700, lr=2e-3, warmup_steps=50, prefix_length=4)
+    batch_size=64, eval_batch_size=256, max_steps=700, lr=2e-3, warmup_steps=50, prefix_length=4,
+    clipcap_steps=200, mapper_layers=2, merge_rnn_steps=600, merge_rnn_hidden=128, merge_rnn_vocab=1000,
+    merge_rnn_min_count=1, sbg_steps=700, sbg_vocab_size=60)
 
 FULL = Preset(
     name="full", image_size=224,
@@ -92,7 +106,9 @@ FULL = Preset(
     vocab_size=50257,
     world=dict(n_scenes=20000, n_portraits=4000, n_subjects=40, n_unseen_subjects=10),
     batch_size=40, eval_batch_size=128, max_steps=20000, lr=2e-5, warmup_steps=500,
-    prefix_length=10, num_workers=2)
+    prefix_length=10, num_workers=2,
+    clipcap_steps=20000, mapper_layers=8, merge_rnn_steps=20000, merge_rnn_hidden=512, merge_rnn_vocab=10000,
+    merge_rnn_min_count=5, sbg_steps=20000, sbg_vocab_size=200)
 
 PRESETS = {"tiny": TINY, "full": FULL}
 
@@ -103,19 +119,26 @@ def hub_offline_requested() -> bool:
     "True when the user asked for offline mode through the usual Hugging Face variables."
     return any(_truthy(os.environ.get(k, "")) for k in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
 
-@functools.lru_cache(maxsize=None)
-def _probe(host:str, port:int, timeout:float) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=timeout): return True
-    except OSError: return False
+_PROBES: dict = {}            # (host, port) -> (reachable, time.monotonic() of the probe)
 
-def hub_reachable(timeout:float=1.5) -> bool:
-    "Can this machine open a connection to the Hugging Face hub? One quick probe, cached."
+def _probe(host:str, port:int, timeout:float, retry_after:float=60.0) -> bool:
+    "Open a TCP connection once; remember a success for the session, a failure for `retry_after` seconds."
+    known = _PROBES.get((host, port))
+    if known is not None and (known[0] or time.monotonic() - known[1] < retry_after): return known[0]
+    try:
+        with socket.create_connection((host, port), timeout=timeout): ok = True
+    except OSError: ok = False
+    _PROBES[(host, port)] = (ok, time.monotonic())
+    return ok
+
+def hub_reachable(timeout:float=1.5, retry_after:float=60.0) -> bool:
+    """Can this machine open a connection to the Hugging Face hub? One quick probe. A success is
+    remembered for the session; a failure only for `retry_after` seconds (Wi-Fi comes back)."""
     if hub_offline_requested(): return False
     from urllib.parse import urlparse
     from huggingface_hub import constants
     u = urlparse(constants.ENDPOINT)
-    return _probe(u.hostname, u.port or (443 if u.scheme == "https" else 80), timeout)
+    return _probe(u.hostname, u.port or (443 if u.scheme == "https" else 80), timeout, retry_after)
 
 def get_preset(name:str|Preset|None=None, **overrides) -> Preset:
     "The preset named `name`, else `$PERSONACAP_PRESET`, else `full` on a GPU with the hub, else `tiny`."
@@ -147,6 +170,30 @@ def get_device(prefer:str|None=None) -> torch.device:
     if torch.cuda.is_available(): return torch.device("cuda")
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available(): return torch.device("mps")
     return torch.device("cpu")
+
+# %% ../nbs/00_core.ipynb #5274e7e7
+def _source_of(o) -> str:
+    if isinstance(o, str): return o
+    if isinstance(o, bytes): return o.decode("utf-8", "replace")
+    if isinstance(o, functools.partial):
+        return _source_of(o.func) + repr(o.args) + repr(sorted(o.keywords.items()))
+    try: return inspect.getsource(o)
+    except (OSError, TypeError):
+        # no source file (a function typed into a REPL, say): fall back on the compiled code
+        code = getattr(getattr(o, "__func__", o), "__code__", None)
+        if code is not None: return marshal.dumps(code.replace(co_filename="", co_firstlineno=1)).hex()
+        if inspect.isclass(o):
+            return o.__qualname__ + "".join(f"{k}={_source_of(v)}" for k, v in sorted(vars(o).items())
+                                            if inspect.isfunction(v))
+        raise ConfigError(f"cannot read the source of {o!r} for code_digest",
+                          fix="pass a function, class, module or a string")
+
+def code_digest(*objs) -> str:
+    "First 16 hex digits of SHA-256 over the source of each function/class/module in `objs` (strings as they are)."
+    h = hashlib.sha256()
+    for o in objs:
+        h.update(_source_of(o).encode("utf-8")); h.update(b"\0")
+    return h.hexdigest()[:16]
 
 # %% ../nbs/00_core.ipynb #06ec51af
 def atomic_write(path, write:Callable[[Path], Any]) -> Path:
@@ -261,7 +308,8 @@ def data_dirs() -> list[Path]:
     here = Path(personacap.__file__).resolve().parent
     cands = [Path(os.environ["PERSONACAP_DATA"]).expanduser()] if os.environ.get("PERSONACAP_DATA") else []
     cwd = Path.cwd()
-    cands += [here.parent/"data", cwd/"data", cwd.parent/"data", cwd/"personacap"/"data"]
+    cands += [here/"data",                  # package data: what a wheel install ships
+              here.parent/"data", cwd/"data", cwd.parent/"data", cwd/"personacap"/"data"]
     return list(dict.fromkeys(c.resolve() for c in cands))
 
 def data_path(name:str) -> Path:
@@ -303,17 +351,14 @@ def load_pretrained(cls, name_or_path, **kwargs):
         raise ModelLoadError(f"cannot load {cls.__name__} {str(name_or_path)!r} from the hub ({type(e).__name__}: {e})",
                              fix="check the id on the hub, or pass a local folder") from e
 
-# %% ../nbs/00_core.ipynb #024ac1a5
-def tiny_word_tokenizer(texts:Sequence[str], specials=("<pad>", "<bos>", "<eos>", "<unk>")):
-    "A word-level `PreTrainedTokenizerFast` trained on `texts`, with pad/bos/eos/unk tokens."
-    from tokenizers import Tokenizer, models, pre_tokenizers, trainers, normalizers
-    from transformers import PreTrainedTokenizerFast
-    tok = Tokenizer(models.WordLevel(unk_token="<unk>"))
-    tok.normalizer = normalizers.Lowercase()
-    tok.pre_tokenizer = pre_tokenizers.Whitespace()
-    tok.train_from_iterator(texts, trainers.WordLevelTrainer(special_tokens=list(specials)))
-    return PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="<pad>", bos_token="<bos>",
-                                   eos_token="<eos>", unk_token="<unk>")
+# %% ../nbs/00_core.ipynb #11a2f09d
+def pooled_output(out) -> torch.Tensor:
+    "`out` if it is a tensor, else `out.pooler_output` (transformers model outputs)."
+    if torch.is_tensor(out): return out
+    po = getattr(out, "pooler_output", None)
+    if po is None and isinstance(out, Mapping): po = out.get("pooler_output")
+    if po is None: raise ConfigError(f"{type(out).__name__} is neither a tensor nor has a pooler_output")
+    return po
 
 # %% ../nbs/00_core.ipynb #2a15d0fa
 @dataclass
@@ -331,7 +376,7 @@ class TrainConfig:
     eval_every: int|None = None         # steps between validations; None: only at the end
     metric: str = "val_loss"            # which validation number picks the best checkpoint
     mode: str = "min"                   # "min" or "max" for `metric`
-    patience: int|None = None           # stop after this many validations without improvement
+    patience: int|None = None           # stop after this many *validations* (not steps) without improvement
     load_best: bool = True              # put the best weights back into the model at the end
     out_dir: str|None = None            # where checkpoints go; None: keep the best in memory only
     save_every: int|None = None         # steps between resumable checkpoints (needs out_dir)
@@ -349,6 +394,18 @@ class TrainConfig:
             raise ConfigError("max_steps, batch_size and grad_accum must be at least 1")
         if (self.save_every or self.resume) and not self.out_dir:
             raise ConfigError("save_every and resume need out_dir", fix="pass out_dir='runs/my_run'")
+        if self.patience is not None and self.patience < 1:
+            raise ConfigError(f"patience must be at least 1 (or None), not {self.patience}")
+
+    def validation_steps(self) -> list[int]:
+        "The optimizer steps after which `fit` validates: every `eval_every` steps, and always at the end."
+        every = [] if not self.eval_every else list(range(self.eval_every, self.max_steps, self.eval_every))
+        return every + [self.max_steps]
+
+    def can_stop_early(self) -> bool:
+        """Can `patience` fire before `max_steps`? The first validation always sets the best, so
+        stopping needs `patience` more validations after it, all before the last step."""
+        return self.patience is not None and len(self.validation_steps()) - 1 >= self.patience + 1
 
 # %% ../nbs/00_core.ipynb #60bc8424
 @dataclass
@@ -417,12 +474,22 @@ def _unflatten_optimizer(tensors:dict, meta:dict) -> dict:
         idx, k = key.split(".", 1); state.setdefault(int(idx), {})[k] = v
     return {"state": state, "param_groups": meta["param_groups"]}
 
-def _rng_state() -> tuple[dict, dict]:
-    t = {"torch": torch.get_rng_state()}
-    if torch.cuda.is_available(): t.update({f"cuda{i}": s for i, s in enumerate(torch.cuda.get_rng_state_all())})
-    npst = np.random.get_state()
+def _capture_rng() -> tuple:
+    "The raw random states: cheap copies, converted for saving only when a checkpoint is written."
+    cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []
+    return torch.get_rng_state(), cuda, np.random.get_state(), random.getstate()
+
+def _restore_rng(raw:tuple):
+    "Put back states taken by `_capture_rng`."
+    tst, cuda, npst, py = raw
+    torch.set_rng_state(tst)
+    if cuda: torch.cuda.set_rng_state_all(cuda)
+    np.random.set_state(npst); random.setstate(py)
+
+def _rng_state(raw:tuple|None=None) -> tuple[dict, dict]:
+    tst, cuda, npst, py = raw if raw is not None else _capture_rng()
+    t = {"torch": tst, **{f"cuda{i}": s for i, s in enumerate(cuda)}}
     t["numpy_keys"] = torch.from_numpy(npst[1].astype(np.int64))
-    py = random.getstate()
     return t, {"numpy": [npst[0], int(npst[2]), int(npst[3]), float(npst[4])], "python": [py[0], list(py[1]), py[2]]}
 
 def _set_rng_state(t:dict, j:dict):
@@ -434,23 +501,36 @@ def _set_rng_state(t:dict, j:dict):
     p = j["python"]; random.setstate((p[0], tuple(p[1]), p[2]))
 
 # %% ../nbs/00_core.ipynb #2ad61d19
-def _save_resume_point(out:Path, model, opt, sched, state:dict):
+def _save_resume_point(out:Path, model, opt, sched, state:dict, rng:tuple|None=None,
+                       buffers:Mapping|None=None):
+    "Write `out/last` atomically. `rng` (from `_capture_rng`) and `buffers` replace the current ones when given."
     out.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".last.", dir=out))
     try:
-        save_model_state(model, tmp/"model.safetensors", trainable_only=True)
+        tensors = {**state_tensors(model, trainable_only=True), **(buffers or {})}
+        save_tensors(tensors, tmp/"model.safetensors", {"model_class": type(model).__name__, "trainable_only": True})
         ot, ometa = _flatten_optimizer(opt.state_dict())
         save_tensors(ot, tmp/"optimizer.safetensors", {"meta": ometa})
-        rt, rmeta = _rng_state()
+        rt, rmeta = _rng_state(rng)
         save_tensors(rt, tmp/"rng.safetensors", {"meta": rmeta})
         atomic_write_text(tmp/"trainer_state.json", json.dumps({**state, "scheduler": sched.state_dict()}, default=float))
         last, old = out/"last", out/".last.old"
-        if old.exists(): shutil.rmtree(old)
-        if last.exists(): os.replace(last, old)
+        if last.exists():                      # (when only .last.old exists, it stays until the new last is in place)
+            if old.exists(): shutil.rmtree(old)
+            os.replace(last, old)
         os.replace(tmp, last)
         if old.exists(): shutil.rmtree(old)
     finally:
         if tmp.exists(): shutil.rmtree(tmp)
+
+def _resume_folder(out:Path, say:Callable=print) -> Path|None:
+    "`out/last`; else `out/.last.old` when a crash came between the swap's two renames; else None."
+    if (out/"last").exists(): return out/"last"
+    if (out/".last.old").exists():
+        say(f"{out/'last'} is missing but {out/'.last.old'} is there (a crash between the two renames "
+            "of a checkpoint swap): resuming from .last.old")
+        return out/".last.old"
+    return None
 
 def _load_resume_point(last:Path, model, opt, sched) -> dict:
     for f in ("model.safetensors", "optimizer.safetensors", "rng.safetensors", "trainer_state.json"):
@@ -480,32 +560,78 @@ def _decay_groups(params:list[tuple[str, nn.Parameter]], wd:float) -> list[dict]
 
 def _better(a, b, mode) -> bool: return b is None or (a < b if mode == "min" else a > b)
 
-def evaluate_loss(model, loss_fn, loader, accelerator=None) -> float:
-    "Mean of `loss_fn` over `loader` (weighted by batch), without gradients."
-    was = model.training; model.eval(); tot, n = 0.0, 0
-    with torch.no_grad():
-        for b in loader:
-            bs = _batch_len(b)
-            tot += float(loss_fn(model, b)) * bs; n += bs
-    model.train(was)
-    return tot / max(n, 1)
-
 def _batch_len(b) -> int:
     if torch.is_tensor(b): return len(b)
     if isinstance(b, Mapping): return _batch_len(next(iter(b.values())))
     if isinstance(b, (list, tuple)): return _batch_len(b[0])
     return 1
 
-# %% ../nbs/00_core.ipynb #f42f1231
+def _loss_and_weight(out, batch) -> tuple[torch.Tensor, Any]:
+    "A `loss_fn` result as (mean loss, weight): `n_tokens` when the result is a Mapping that has it, else the batch size."
+    if isinstance(out, Mapping):
+        w = out.get("n_tokens")
+        return out["loss"], (_batch_len(batch) if w is None else w)
+    return out, _batch_len(batch)
+
+def evaluate_loss(model, loss_fn, loader, accelerator=None) -> float:
+    """Weighted mean of `loss_fn` over `loader`, without gradients: a batch counts by its `n_tokens` when
+    `loss_fn` returns `{"loss": mean, "n_tokens": n}`, else by its number of examples. With an `accelerator`
+    running several processes, each process's sums are gathered, so all of them return the same number."""
+    was = model.training; model.eval(); tot = n = None
+    with torch.no_grad():
+        for b in loader:
+            loss, w = _loss_and_weight(loss_fn(model, b), b)
+            loss = loss.detach()
+            dt = torch.float32 if loss.device.type == "mps" else torch.float64
+            loss, w = loss.to(dt), torch.as_tensor(w, dtype=dt, device=loss.device)
+            tot, n = (loss * w, w) if tot is None else (tot + loss * w, n + w)
+    model.train(was)
+    dev = accelerator.device if accelerator is not None else "cpu"
+    t = torch.zeros(2, device=dev) if tot is None else torch.stack([tot, n]).to(dev)
+    if accelerator is not None and accelerator.num_processes > 1:
+        t = accelerator.gather(t[None].float()).sum(0)        # (processes, 2) -> summed in the same order everywhere
+    tot, n = t.tolist()
+    return tot / n if n > 0 else float("nan")
+
+def _plain_optimizer(acc, opt):
+    """The optimizer to call each step. accelerate's wrapper re-checks for an optional package
+    (`importlib.util.find_spec`) twice per `step` and inspects a signature per `zero_grad`: ~5 ms a step on a
+    CPU, measured in bench/bench_train.py. Without a gradient scaler (fp16) or XLA, and when it is the plain
+    wrapper (DeepSpeed's is not), it only forwards, so call the optimizer inside it."""
+    from accelerate.optimizer import AcceleratedOptimizer
+    from accelerate.utils import DistributedType
+    if type(opt) is AcceleratedOptimizer and opt.scaler is None and acc.distributed_type != DistributedType.XLA:
+        return opt.optimizer
+    return opt
+
+def _same_everywhere(acc, obj):
+    "`obj` as the main process has it, in every process (a no-op with one process)."
+    if acc is None or acc.num_processes == 1: return obj
+    from accelerate.utils import broadcast_object_list
+    return broadcast_object_list([obj], from_process=0)[0]
+
+def _warn_patience(cfg:TrainConfig):
+    if cfg.patience is None or cfg.can_stop_early(): return
+    vs = cfg.validation_steps()
+    warnings.warn(f"patience={cfg.patience} can never stop this run early: it validates {len(vs)} times "
+                  f"(at steps {vs[:6]}{' ...' if len(vs) > 6 else ''}), and a stop needs the best validation followed by "
+                  f"{cfg.patience} worse ones before step {cfg.max_steps}. Fix: validate more often "
+                  f"(eval_every <= {max(1, (cfg.max_steps - 1) // (cfg.patience + 1))}) or lower patience.", stacklevel=3)
+
+# %% ../nbs/00_core.ipynb #720f278c
 def fit(model:nn.Module, loss_fn:Callable, train_ds, cfg:TrainConfig|None=None, *, val_ds=None,
         eval_fn:Callable|None=None, collate_fn:Callable|None=None, params=None, accelerator=None) -> History:
-    """Train `model` by minimizing `loss_fn(model, batch)` over `train_ds` (a map-style Dataset).
-    `eval_fn(model) -> dict` and/or `val_ds` (mean loss as `val_loss`) score validations."""
+    """Train `model` by minimizing `loss_fn(model, batch)` over `train_ds` (a map-style Dataset). `loss_fn` returns
+    a scalar tensor or `{"loss": mean, "n_tokens": n}`. `eval_fn(model) -> dict` and/or `val_ds` (weighted mean
+    loss as `val_loss`) score validations."""
     from accelerate import Accelerator
+    from accelerate.data_loader import prepare_data_loader
     from tqdm.auto import tqdm
     from transformers import get_scheduler
     cfg = cfg or TrainConfig()
     if len(train_ds) == 0: raise ConfigError("the training set is empty")
+    if val_ds is not None and len(val_ds) == 0: raise ConfigError("the validation set is empty", fix="pass val_ds=None")
+    _warn_patience(cfg)
     seed_everything(cfg.seed)
     acc = accelerator or Accelerator(mixed_precision=_mixed_precision(cfg.mixed_precision))
     named = [(n, p) for n, p in (params if params is not None else model.named_parameters()) if p.requires_grad]
@@ -517,95 +643,150 @@ def fit(model:nn.Module, loss_fn:Callable, train_ds, cfg:TrainConfig|None=None, 
     dl = torch.utils.data.DataLoader(train_ds, batch_size=cfg.batch_size, sampler=sampler, collate_fn=collate_fn,
                                      num_workers=cfg.num_workers, generator=torch.Generator().manual_seed(cfg.seed),
                                      drop_last=len(train_ds) >= cfg.batch_size)
-    vdl = (torch.utils.data.DataLoader(val_ds, batch_size=cfg.batch_size, shuffle=False, collate_fn=collate_fn)
-           if val_ds is not None else None)
     model, opt, dl = acc.prepare(model, opt, dl)
-    if vdl is not None: vdl = acc.prepare(vdl)
+    step_opt = _plain_optimizer(acc, opt)
+    vdl = None
+    if val_ds is not None:       # each process scores its own share, unpadded; evaluate_loss gathers the sums
+        vdl = prepare_data_loader(
+            torch.utils.data.DataLoader(val_ds, batch_size=cfg.batch_size, shuffle=False, collate_fn=collate_fn),
+            device=acc.device, num_processes=acc.num_processes, process_index=acc.process_index,
+            put_on_device=True, even_batches=False)
+    raw = acc.unwrap_model(model)
+    pnames = {n for n, _ in raw.named_parameters()}
+    buffer_names = [n for n in state_tensors(raw) if n not in pnames]
 
     out = Path(cfg.out_dir) if cfg.out_dir else None
-    h, step, micro, epoch, best_state, bad = History(), 0, 0, 0, None, 0
-    if cfg.resume and out is not None and (out/"last").exists():
-        st = _load_resume_point(out/"last", acc.unwrap_model(model), opt, sched)
-        h, step, micro, epoch, bad = History.from_dict(st["history"]), st["step"], st["micro"], st["epoch"], st["bad"]
+    h, step, micro, bad, pending, best_state = History(), 0, 0, 0, False, None
+    last = _resume_folder(out, acc.print) if (cfg.resume and out is not None) else None
+    if last is not None:
+        st = _load_resume_point(last, raw, opt, sched)
+        h, step, micro, bad = History.from_dict(st["history"]), st["step"], st["micro"], st["bad"]
+        pending = st.get("pending_validation", False)
         if (out/"best.safetensors").exists(): best_state = "disk"
-        acc.print(f"resumed from {out/'last'} at step {step}")
-
-    def validate():
-        nonlocal best_state, bad
-        res = {"step": step}
-        if vdl is not None: res["val_loss"] = evaluate_loss(model, loss_fn, vdl)
-        if eval_fn is not None:
-            was = model.training; model.eval()
-            with torch.no_grad(): res.update({k: float(v) for k, v in eval_fn(acc.unwrap_model(model)).items()})
-            model.train(was)
-        h.evals.append(res)
-        if cfg.metric in res:
-            if _better(res[cfg.metric], h.best_value, cfg.mode):
-                h.best_value, h.best_step, bad = res[cfg.metric], step, 0
-                snap = {k: v.detach().to("cpu", copy=True) for k, v in state_tensors(acc.unwrap_model(model), True).items()}
-                best_state = snap
-                if out is not None and acc.is_main_process:
-                    save_tensors(snap, out/"best.safetensors", {"model_class": type(acc.unwrap_model(model)).__name__,
-                                                                 "trainable_only": True, "step": step})
-            else: bad += 1
-        return res
-
-    def save_point():
-        if out is not None and acc.is_main_process:
-            _save_resume_point(out, acc.unwrap_model(model), opt, sched,
-                               {"step": step, "micro": micro, "epoch": epoch, "bad": bad, "history": h.to_dict()})
+        acc.print(f"resumed from {last} at step {step}" + (" (its validation was interrupted: validating first)" if pending else ""))
 
     per_epoch = len(dl)
     if per_epoch == 0: raise ConfigError("the training loader yields no batches", fix="lower batch_size")
     bar = tqdm(total=cfg.max_steps, initial=step, desc=cfg.desc, disable=not (cfg.progress and acc.is_main_process),
                dynamic_ncols=True, leave=True)
-    model.train(); t0 = time.time(); done = step >= cfg.max_steps
-    running = 0.0
+    logged, last_flush = [], time.monotonic()        # (step, loss tensor, lr) of steps not yet copied into `h`
+
+    def flush():
+        "Copy logged losses into the history in one device-to-host transfer; refuse non-finite losses."
+        nonlocal last_flush
+        last_flush = time.monotonic()
+        if not logged: return
+        vals = torch.stack([l for _, l, _ in logged]).tolist()
+        for (s, _, lr), v in zip(logged, vals):
+            if not math.isfinite(v):
+                logged.clear()
+                raise PersonacapError(f"loss became {v} at step {s}", fix="lower the learning rate, or set grad_clip=1.0")
+            h.step.append(s); h.loss.append(v); h.lr.append(lr)
+        logged.clear()
+        post = {"loss": f"{h.loss[-1]:.4f}"}
+        if h.evals and cfg.metric in h.evals[-1]: post[cfg.metric] = f"{h.evals[-1][cfg.metric]:.4f}"
+        bar.set_postfix(post, refresh=False)
+
+    def validate():
+        nonlocal best_state, bad
+        res, rng = {"step": step}, _capture_rng()       # validating must not move training's random stream
+        try:
+            if vdl is not None: res["val_loss"] = evaluate_loss(model, loss_fn, vdl, accelerator=acc)
+            if eval_fn is not None:
+                was = model.training; model.eval()
+                with torch.no_grad(): mine = {k: float(v) for k, v in eval_fn(raw).items()}
+                model.train(was)
+                res.update(_same_everywhere(acc, mine))
+        finally: _restore_rng(rng)
+        h.evals.append(res)
+        if cfg.metric in res:
+            if _better(res[cfg.metric], h.best_value, cfg.mode):
+                h.best_value, h.best_step, bad = res[cfg.metric], step, 0
+                snap = {k: v.detach().to("cpu", copy=True) for k, v in state_tensors(raw, True).items()}
+                best_state = snap
+                if out is not None and acc.is_main_process:
+                    save_tensors(snap, out/"best.safetensors", {"model_class": type(raw).__name__,
+                                                                 "trainable_only": True, "step": step})
+            else: bad += 1
+        return res
+
+    def save_point(at_micro=None, rng=None, buffers=None, pending=False):
+        if out is None or not acc.is_main_process: return
+        flush()
+        m = micro if at_micro is None else at_micro
+        _save_resume_point(out, raw, opt, sched, {"step": step, "micro": m, "epoch": m // per_epoch, "bad": bad,
+                                                  "pending_validation": pending, "history": h.to_dict()}, rng, buffers)
+
+    def boundary():
+        "What an interrupt before the next optimizer step rolls back to (kept only when checkpoints are written)."
+        if out is None: return None
+        bufs = dict(raw.named_buffers())
+        return {"micro": micro, "rng": _capture_rng(), "buffers": {n: bufs[n].detach().clone() for n in buffer_names}}
+
+    def between_steps() -> bool:
+        "Validate, maybe stop early, maybe save. Returns True to stop."
+        nonlocal phase, before
+        phase = "validate"
+        before = {"evals": len(h.evals), "best": (h.best_value, h.best_step, bad, best_state),
+                  "rng": _capture_rng() if out is not None else None}
+        stop = False
+        if (cfg.eval_every and step % cfg.eval_every == 0) or step == cfg.max_steps:
+            flush(); validate()
+            if cfg.patience is not None and bad >= cfg.patience and step < cfg.max_steps: h.stopped_early = stop = True
+        if cfg.save_every and step % cfg.save_every == 0: save_point()
+        phase = "accumulate"
+        return stop
+
+    model.train(); t0 = time.time(); running = None
+    phase, before, at = "accumulate", None, boundary()
     try:
+        done = step >= cfg.max_steps
+        if pending: done = between_steps() or done; at = boundary()
         while not done:
+            epoch, skip = divmod(micro, per_epoch)
             sampler.set_epoch(epoch)
             if hasattr(dl, "set_epoch"): dl.set_epoch(epoch)
-            skip = micro - epoch * per_epoch
             it = acc.skip_first_batches(dl, skip) if skip > 0 else dl
             for batch in it:
-                last_micro = (micro + 1) % cfg.grad_accum == 0
-                ctx = acc.no_sync(model) if not last_micro else _nullctx()
-                with ctx, acc.autocast():
-                    loss = loss_fn(model, batch)
-                    if isinstance(loss, Mapping): loss = loss["loss"]
-                    if not torch.isfinite(loss):
-                        raise PersonacapError(f"loss became {loss.item()} at step {step}",
-                                              fix="lower the learning rate, or set grad_clip=1.0")
+                sync = (micro + 1) % cfg.grad_accum == 0
+                with (_nullctx() if sync else acc.no_sync(model)), acc.autocast():
+                    out_ = loss_fn(model, batch)
+                    loss = out_["loss"] if isinstance(out_, Mapping) else out_
                     acc.backward(loss / cfg.grad_accum)
-                running += float(loss.detach()) / cfg.grad_accum
+                part = loss.detach().float() / cfg.grad_accum
+                running = part if running is None else running + part
                 micro += 1
-                if not last_micro: continue
+                if not sync: continue
+                phase = "update"
                 if cfg.grad_clip is not None: acc.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-                opt.step(); sched.step(); opt.zero_grad(set_to_none=True)
+                step_opt.step(); sched.step(); step_opt.zero_grad(set_to_none=True)
                 step += 1
-                h.step.append(step); h.loss.append(running); h.lr.append(sched.get_last_lr()[0]); running = 0.0
-                bar.update(1); bar.set_postfix(loss=f"{h.loss[-1]:.4f}")
-                stop = False
-                if (cfg.eval_every and step % cfg.eval_every == 0) or step == cfg.max_steps:
-                    res = validate()
-                    if cfg.metric in res: bar.set_postfix(loss=f"{h.loss[-1]:.4f}", **{cfg.metric: f"{res[cfg.metric]:.4f}"})
-                    if cfg.patience is not None and bad >= cfg.patience: h.stopped_early = stop = True
-                if cfg.save_every and step % cfg.save_every == 0: save_point()
+                logged.append((step, running, sched.get_last_lr()[0])); running = None
+                bar.update(1)
+                if time.monotonic() - last_flush > 0.5: flush()
+                stop = between_steps()
+                at = boundary()
                 if stop or step >= cfg.max_steps: done = True; break
-            else:
-                epoch += 1
-                continue
-            if done and micro == (epoch + 1) * per_epoch: epoch += 1
     except KeyboardInterrupt:
-        save_point(); bar.close()
+        bar.close()
+        if out is not None and acc.is_main_process:
+            if phase == "accumulate":                  # drop the partial accumulation: resume re-runs it
+                save_point(at["micro"], at["rng"], at["buffers"])
+                acc.print(f"interrupted: resume point saved at step {step} (micro-batch {at['micro']})")
+            elif phase == "validate":                  # undo the half-done validation: resume validates first
+                del h.evals[before["evals"]:]
+                h.best_value, h.best_step, bad, best_state = before["best"]; h.stopped_early = False
+                save_point(rng=before["rng"], pending=True)
+                acc.print(f"interrupted during the validation of step {step}: resume point saved before it")
+            else: acc.print("interrupted inside an optimizer update: the previous resume point is kept")
         raise
-    bar.close()
+    flush(); bar.close()
     h.train_seconds += time.time() - t0
     if cfg.save_every: save_point()
     if cfg.load_best and best_state is not None:
-        if best_state == "disk": load_model_state(acc.unwrap_model(model), out/"best.safetensors")
+        if best_state == "disk": load_model_state(raw, out/"best.safetensors")
         else:
-            m = acc.unwrap_model(model); own = dict(m.named_parameters()); own.update(dict(m.named_buffers()))
+            own = dict(raw.named_parameters()); own.update(dict(raw.named_buffers()))
             with torch.no_grad():
                 for k, v in best_state.items(): own[k].copy_(v)
     return h

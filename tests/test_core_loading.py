@@ -8,8 +8,9 @@ import numpy as np
 import pytest, torch
 from torch import nn
 from transformers import AutoModel, AutoModelForCausalLM, AutoTokenizer, GPT2Config, GPT2LMHeadModel
-from personacap.core import (load_pretrained, tiny_word_tokenizer, save_model_state, load_model_state, save_tensors,
+from personacap.core import (load_pretrained, save_model_state, load_model_state, save_tensors,
                              load_tensors, CheckpointError, HubUnavailableError, ModelLoadError, get_preset)
+from personacap.text import train_tokenizer
 
 def test_tiny_clip_bundle_round_trips_through_load_clip(tmp_path):
     "The full-preset path of chapter 04: a CLIP bundle saved to a folder loads back through load_clip."
@@ -23,7 +24,7 @@ def test_tiny_clip_bundle_round_trips_through_load_clip(tmp_path):
     assert b2.tokenizer.eos_token_id == 3 and b2.model.config.text_config.eos_token_id == 3
 
 def test_gpt2_with_tokenizer_round_trips(tmp_path):
-    tok = tiny_word_tokenizer(["a red circle", "a small blue square"])
+    tok = train_tokenizer(["a red circle", "a small blue square"])
     lm = GPT2LMHeadModel(GPT2Config(vocab_size=len(tok), n_embd=32, n_layer=1, n_head=2, n_positions=16)).eval()
     lm.save_pretrained(tmp_path / "lm"); tok.save_pretrained(tmp_path / "lm")
     lm2, tok2 = load_pretrained(AutoModelForCausalLM, tmp_path / "lm"), load_pretrained(AutoTokenizer, tmp_path / "lm")
