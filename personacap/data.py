@@ -1,4 +1,4 @@
-"""One record type for every dataset; loaders for Flickr8k, Flickr30k, Karpathy splits, COCO, Localized Narratives and perception judgments; safe image decoding; tokenizers; batches.
+"""One record type for every dataset; loaders for Flickr8k, Flickr30k, Karpathy splits, COCO, Localized Narratives and perception judgments; safe image decoding; the synthetic world read through them.
 
 Docs: https://personacap.github.io/personacap/data.html.md"""
 
@@ -17,15 +17,14 @@ import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 # %% auto #0
-__all__ = ['MAX_PIXELS', 'IMAGE_EXTS', 'FIXTURE_FORMATS', 'JUDGMENT_COLUMNS', 'SPECIAL_TOKENS', 'Record', 'Records', 'read_lines',
-           'load_image', 'write_png_bomb', 'check_images', 'ImageIndex', 'assign_split', 'write_fixture',
+__all__ = ['MAX_PIXELS', 'IMAGE_EXTS', 'FIXTURE_FORMATS', 'FLICKR8K_SPLIT_FILES', 'JUDGMENT_COLUMNS', 'Record', 'Records',
+           'read_lines', 'load_image', 'write_png_bomb', 'check_images', 'ImageIndex', 'assign_split', 'write_fixture',
            'load_flickr8k', 'load_flickr30k', 'load_karpathy', 'load_coco_captions', 'save_coco_results',
            'load_coco_results', 'trace_to_fixations', 'load_localized_narratives', 'Judgments', 'load_judgments',
-           'ratings_to_pairs', 'load_format', 'World', 'load_world', 'train_tokenizer', 'custom_tokenizer',
-           'load_tokenizer', 'gpt2_style_tokenizer', 'CaptionDataset', 'CaptionCollator', 'image_to_tensor']
+           'ratings_to_pairs', 'load_format', 'World', 'load_world']
 
 # %% ../nbs/02_data.ipynb #1f81b620
-from .core import (Preset, get_preset, load_pretrained, atomic_write_text, ConfigError, DatasetError, ImageError, PersonacapError)
+from .core import (Preset, get_preset, atomic_write_text, ConfigError, DatasetError, ImageError, PersonacapError)
 from . import world as W
 
 # %% ../nbs/02_data.ipynb #a622a6e7
@@ -42,10 +41,12 @@ class Record:
     meta: dict = field(default_factory=dict)
 
 class Records(list):
-    "A list of `Record` with what the loader skipped (`skipped`: reason -> count) and examples of it (`problems`)."
-    def __init__(self, items=(), source:str="", skipped:Mapping|None=None, problems:Sequence[str]=()):
+    """A list of `Record` with what the loader skipped (`skipped`: reason -> count), examples of it (`problems`), and
+    where the splits came from (`split_method`: e.g. 'standard split files', 'karpathy json', 'hash', 'file name')."""
+    def __init__(self, items=(), source:str="", skipped:Mapping|None=None, problems:Sequence[str]=(), split_method:str=""):
         super().__init__(items); self.source, self.skipped, self.problems = source, dict(skipped or {}), list(problems)
-    def _new(self, items): return Records(items, self.source, self.skipped, self.problems)
+        self.split_method = split_method
+    def _new(self, items): return Records(items, self.source, self.skipped, self.problems, self.split_method)
     def split(self, name:str) -> "Records":
         "The records of split `name`."
         return self._new(r for r in self if r.split == name)
@@ -56,7 +57,8 @@ class Records(list):
     def n_captions(self) -> int: return sum(len(r.captions) for r in self)
     def __repr__(self):
         sp = Counter(r.split for r in self)
-        return f"Records({len(self)} from {self.source or '?'}, splits {dict(sp)}, {self.n_captions} captions" + \
+        return f"Records({len(self)} from {self.source or '?'}, splits {dict(sp)}" + \
+               (f" ({self.split_method})" if self.split_method else "") + f", {self.n_captions} captions" + \
                (f", skipped {self.skipped}" if self.skipped else "") + ")"
 
 # %% ../nbs/02_data.ipynb #54bb97d7
@@ -71,11 +73,11 @@ class _Problems:
         self.counts[kind] += 1
         if len(self.examples) < 5: self.examples.append(f"{self.path}: {where}{msg}")
 
-def _finish(records, source:str, *problems:_Problems) -> Records:
+def _finish(records, source:str, *problems:_Problems, split_method:str="") -> Records:
     counts, ex = Counter(), []
     for p in problems: counts.update(p.counts); ex += p.examples
     if counts: warnings.warn(f"{source}: skipped {sum(counts.values())} rows: {dict(counts)}", stacklevel=3)
-    return Records(records, source=source, skipped=dict(counts), problems=ex[:10])
+    return Records(records, source=source, skipped=dict(counts), problems=ex[:10], split_method=split_method)
 
 def _check_file(path, what:str="file") -> Path:
     path = Path(path)
@@ -163,9 +165,11 @@ def check_images(records:Sequence[Record], on_error:str="raise", max_pixels:int|
         except ImageError as e:
             if on_error == "raise": raise
             bad[p] = str(e); probs("bad image", str(e))
-    src = getattr(records, "source", "")
-    return _finish([r for r in records if r.image_path not in bad], src, probs) if bad else \
-        Records(records, src, getattr(records, "skipped", {}), getattr(records, "problems", []))
+    src, how = getattr(records, "source", ""), getattr(records, "split_method", "")
+    if not bad: return Records(records, src, getattr(records, "skipped", {}), getattr(records, "problems", []), how)
+    out = _finish([r for r in records if r.image_path not in bad], src, probs, split_method=how)
+    for k, v in getattr(records, "skipped", {}).items(): out.skipped[k] = out.skipped.get(k, 0) + v
+    return out
 
 # %% ../nbs/02_data.ipynb #d924ea7f
 IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff")
@@ -286,6 +290,8 @@ def write_fixture(fmt:str, root, n_images:int=8, seed:int=0, size:int=48) -> Pat
     return root/"judgments.csv"
 
 # %% ../nbs/02_data.ipynb #f39fe7fd
+FLICKR8K_SPLIT_FILES = (("train", "Flickr_8k.trainImages.txt"), ("val", "Flickr_8k.devImages.txt"), ("test", "Flickr_8k.testImages.txt"))
+
 def _find_first(root:Path, names:Sequence[str], kind="file") -> Path|None:
     for n in names:
         for base in (root, *[p for p in sorted(root.iterdir()) if p.is_dir()]):
@@ -309,8 +315,69 @@ def _records_from_captions(caps:dict, index:ImageIndex, split_of:Callable[[str],
         out.append(Record(image_path=p, image_id=_stem(name), split=split_of(name), captions=cs, source=source))
     return out
 
-def load_flickr8k(root, images_dir=None, on_error:str="raise", verify_images:bool=False) -> Records:
-    "Flickr8k in the Kaggle layout (`captions.txt`) or the original one (`Flickr8k.token.txt` + split files)."
+def _flickr8k_split_files(root:Path, captions_file:Path, split_dir=None) -> list[tuple[str, Path]]:
+    "The standard split files found in `split_dir` (if given; all three must be there), else next to the captions file or under `root`."
+    if split_dir is not None:
+        d = Path(split_dir)
+        if not d.is_dir(): raise DatasetError("split folder not found", d, fix="pass split_dir= the folder holding Flickr_8k.trainImages.txt etc.")
+        missing = [f for _, f in FLICKR8K_SPLIT_FILES if not (d/f).is_file()]
+        if missing: raise DatasetError(f"split folder lacks {missing}", d, fix="copy the three Flickr_8k.*Images.txt files there")
+        return [(sp, d/f) for sp, f in FLICKR8K_SPLIT_FILES]
+    out = []
+    for sp, fname in FLICKR8K_SPLIT_FILES:
+        f = captions_file.parent/fname
+        if not f.is_file(): f = _find_first(root, [fname])
+        if f is not None: out.append((sp, f))
+    return out
+
+def _read_split_files(files:Sequence[tuple[str, Path]], caps:dict, captions_name:str, on_error:str) -> tuple[dict, list]:
+    "`{image name: split}` from split files (one name per line), checked against the captioned images."
+    split_of, probs_all = {}, []
+    for sp, f in files:
+        sprobs = _Problems(f, on_error); probs_all.append(sprobs)
+        for i, line in read_lines(f, sprobs):
+            name = line.strip()
+            if not name: continue
+            if name not in caps:
+                sprobs("unknown image in split file", f"split file names {name!r}, which {captions_name} has no captions for", i,
+                       fix="the split file and the captions file come from different releases; use matching files"); continue
+            if name in split_of and split_of[name] != sp:
+                sprobs("image in two splits", f"{name!r} is already in the {split_of[name]} split", i); continue
+            split_of[name] = sp
+    return split_of, probs_all
+
+def _read_flickr8k_token(token:Path, probs:_Problems, caps:dict, first_line:dict):
+    for i, line in read_lines(token, probs):
+        line = line.rstrip("\r\n")
+        if not line.strip(): continue
+        parts = line.split("\t")
+        if len(parts) != 2:
+            probs("wrong number of fields", f"expected 2 tab-separated fields (image#n, caption), found {len(parts)}", i,
+                  fix="each line must be 'image.jpg#n<TAB>caption'"); continue
+        key, cap = parts
+        if not re.fullmatch(r".+#\d+", key):
+            probs("bad image key", f"first field {key!r} is not 'image.jpg#n'", i); continue
+        name = key.rsplit("#", 1)[0]; first_line.setdefault(name, i)
+        _add_caption(caps, name, cap, i, probs)
+
+def _read_flickr8k_kaggle(kaggle:Path, probs:_Problems, caps:dict, first_line:dict):
+    lines = read_lines(kaggle, probs)
+    reader = csv.reader([t for _, t in lines])
+    header = next(reader, None)
+    if header is None or [h.strip().lower() for h in header] != ["image", "caption"]:
+        raise DatasetError(f"line 1: header is {header!r}, expected ['image', 'caption']", kaggle,
+                           fix="this is not the Kaggle Flickr8k captions.txt; check the file")
+    for row in reader:
+        i = lines[reader.line_num - 1][0]
+        if len(row) < 2:
+            probs("wrong number of fields", f"expected 2 comma-separated fields (image, caption), found {len(row)}", i); continue
+        name, cap = row[0].strip(), ",".join(row[1:])     # an unquoted comma inside a caption is kept: names hold no commas
+        first_line.setdefault(name, i)
+        _add_caption(caps, name, cap, i, probs)
+
+def load_flickr8k(root, images_dir=None, split_dir=None, on_error:str="raise", verify_images:bool=False) -> Records:
+    """Flickr8k in the Kaggle layout (`captions.txt`) or the original one (`Flickr8k.token.txt`), split by the standard
+    split files (found next to the captions file or under `root`, or in `split_dir`), else by hash, with a warning."""
     root = Path(root)
     if not root.is_dir(): raise DatasetError("dataset folder not found", root, fix="unzip Flickr8k there, or pass the right folder")
     token, kaggle = _find_first(root, ["Flickr8k.token.txt"]), _find_first(root, ["captions.txt"])
@@ -320,60 +387,23 @@ def load_flickr8k(root, images_dir=None, on_error:str="raise", verify_images:boo
     img = Path(images_dir) if images_dir else _find_first(root, ["Images", "Flicker8k_Dataset", "Flickr8k_Dataset", "images"], "dir")
     if img is None: raise DatasetError("no images folder (Images/ or Flicker8k_Dataset/) found", root, fix="pass images_dir=...")
     index = ImageIndex(img)
-    caps, first_line = {}, {}
-    if token is not None:
-        probs = _Problems(token, on_error)
-        for i, line in read_lines(token, probs):
-            line = line.rstrip("\r\n")
-            if not line.strip(): continue
-            parts = line.split("\t")
-            if len(parts) != 2:
-                probs("wrong number of fields", f"expected 2 tab-separated fields (image#n, caption), found {len(parts)}", i,
-                      fix="each line must be 'image.jpg#n<TAB>caption'"); continue
-            key, cap = parts
-            if not re.fullmatch(r".+#\d+", key):
-                probs("bad image key", f"first field {key!r} is not 'image.jpg#n'", i); continue
-            name = key.rsplit("#", 1)[0]; first_line.setdefault(name, i)
-            _add_caption(caps, name, cap, i, probs)
-        split_of, probs_all = {}, [probs]
-        for sp, fname in (("train", "Flickr_8k.trainImages.txt"), ("val", "Flickr_8k.devImages.txt"), ("test", "Flickr_8k.testImages.txt")):
-            f = token.parent/fname
-            if not f.exists(): f = _find_first(root, [fname])
-            if f is None: continue
-            sprobs = _Problems(f, on_error); probs_all.append(sprobs)
-            for i, line in read_lines(f, sprobs):
-                name = line.strip()
-                if not name: continue
-                if name not in caps:
-                    sprobs("unknown image in split file", f"split file names {name!r}, which {token.name} has no captions for", i,
-                           fix="the split file and the token file come from different releases; use matching files"); continue
-                if name in split_of and split_of[name] != sp:
-                    sprobs("image in two splits", f"{name!r} is already in the {split_of[name]} split", i); continue
-                split_of[name] = sp
-        if split_of:
-            left_out = [n for n in caps if n not in split_of]
-            if left_out: probs.counts["not in any split"] += len(left_out)
-            caps = {n: c for n, c in caps.items() if n in split_of}
-            recs = _records_from_captions(caps, index, split_of.get, "flickr8k", probs, first_line)
-        else:
-            recs = _records_from_captions(caps, index, assign_split, "flickr8k", probs, first_line)
-        out = _finish(recs, "flickr8k", *probs_all)
+    capfile = token if token is not None else kaggle
+    caps, first_line, probs = {}, {}, _Problems(capfile, on_error)
+    (_read_flickr8k_token if token is not None else _read_flickr8k_kaggle)(capfile, probs, caps, first_line)
+    files = _flickr8k_split_files(root, capfile, split_dir)
+    split_of, probs_all = _read_split_files(files, caps, capfile.name, on_error)
+    if split_of:
+        left_out = [n for n in caps if n not in split_of]
+        if left_out: probs.counts["not in any split"] += len(left_out)
+        caps = {n: c for n, c in caps.items() if n in split_of}
+        how, split_fn = "standard split files", split_of.get
     else:
-        probs = _Problems(kaggle, on_error)
-        lines = read_lines(kaggle, probs)
-        reader = csv.reader([t for _, t in lines])
-        header = next(reader, None)
-        if header is None or [h.strip().lower() for h in header] != ["image", "caption"]:
-            raise DatasetError(f"line 1: header is {header!r}, expected ['image', 'caption']", kaggle,
-                               fix="this is not the Kaggle Flickr8k captions.txt; check the file")
-        for row in reader:
-            i = lines[reader.line_num - 1][0]
-            if len(row) < 2:
-                probs("wrong number of fields", f"expected 2 comma-separated fields (image, caption), found {len(row)}", i); continue
-            name, cap = row[0].strip(), ",".join(row[1:])     # an unquoted comma inside a caption is kept: names hold no commas
-            first_line.setdefault(name, i)
-            _add_caption(caps, name, cap, i, probs)
-        out = _finish(_records_from_captions(caps, index, assign_split, "flickr8k", probs, first_line), "flickr8k", probs)
+        warnings.warn(f"{capfile}: no standard split files ({', '.join(f for _, f in FLICKR8K_SPLIT_FILES)}) next to it or "
+                      f"under {root}: the images get a hash split (assign_split), not the standard 6000/1000/1000 one. "
+                      "Pass split_dir= the folder with those files (from the original release) to use it.", stacklevel=2)
+        how, split_fn = "hash", assign_split
+    recs = _records_from_captions(caps, index, split_fn, "flickr8k", probs, first_line)
+    out = _finish(recs, "flickr8k", probs, *probs_all, split_method=how)
     return check_images(out, on_error) if verify_images else out
 
 # %% ../nbs/02_data.ipynb #2b449715
@@ -400,11 +430,19 @@ def load_flickr30k(root, images_dir=None, karpathy_json=None, on_error:str="rais
         name, num, cap = (x.strip() for x in parts)
         if not num.isdigit(): probs("bad comment number", f"comment_number {num!r} is not a number", i); continue
         first_line.setdefault(name, i); _add_caption(caps, name, cap, i, probs)
-    split_of = assign_split
+    split_of, how, extra = assign_split, "hash", []
     if karpathy_json is not None:
-        kj = {Path(r.image_path).name: r.split for r in load_karpathy(karpathy_json, img, on_error="skip", check_exists=False)}
-        split_of = lambda n: kj.get(n)
-    out = _finish(_records_from_captions(caps, ImageIndex(img), split_of, "flickr30k", probs, first_line), "flickr30k", probs)
+        kj = {Path(r.image_path).name: r.split for r in load_karpathy(karpathy_json, img, on_error=on_error, check_exists=False)}
+        kprobs = _Problems(karpathy_json, on_error); extra.append(kprobs)
+        missing = [n for n in caps if n not in kj]
+        for n in missing:
+            kprobs("not in the Karpathy split", f"{len(missing)} of the {len(caps)} images of {res.name} are not in this split JSON "
+                   f"(e.g. {n!r}), so they have no split", fix="use the Karpathy JSON of the same dataset (dataset_flickr30k.json), "
+                   "or load with on_error='skip' to leave those images out (they are counted)")
+        caps = {n: c for n, c in caps.items() if n in kj}
+        split_of, how = kj.get, "karpathy json"
+    out = _finish(_records_from_captions(caps, ImageIndex(img), split_of, "flickr30k", probs, first_line), "flickr30k", probs, *extra,
+                  split_method=how)
     return check_images(out, on_error) if verify_images else out
 
 # %% ../nbs/02_data.ipynb #133c4551
@@ -448,10 +486,10 @@ def load_karpathy(json_path, images_root=None, restval:str="train", on_error:str
         else: p = folder/im["filename"]
         iid = str(im["cocoid"]) if "cocoid" in im else _stem(im["filename"])
         out.append(Record(image_path=p, image_id=iid, split=sp, captions=[str(c).strip() for c in caps], source=d.get("dataset", "karpathy")))
-    res = _finish(out, f"karpathy:{d.get('dataset', '?')}", probs)
+    res = _finish(out, f"karpathy:{d.get('dataset', '?')}", probs, split_method="karpathy json")
     return check_images(res, on_error) if verify_images else res
 
-# %% ../nbs/02_data.ipynb #6e128c87
+# %% ../nbs/02_data.ipynb #017f11ac
 def _split_from_name(name:str) -> str|None:
     n = name.lower()
     for key, sp in (("train", "train"), ("val", "val"), ("dev", "val"), ("test", "test")):
@@ -466,6 +504,7 @@ def load_coco_captions(annotation_json, images_dir=None, split:str|None=None, on
     except json.JSONDecodeError as e: raise DatasetError(f"line {e.lineno}: not valid JSON ({e.msg})", path) from e
     if not isinstance(d, dict) or "images" not in d or "annotations" not in d:
         raise DatasetError("expected 'images' and 'annotations' (COCO captions format)", path)
+    how = "given" if split else "file name"
     split = split or _split_from_name(path.name)
     if images_dir is None:
         m = re.search(r"(train|val|test)(\d{4})", path.name)
@@ -488,7 +527,7 @@ def load_coco_captions(annotation_json, images_dir=None, split:str|None=None, on
         p = index.find(fname)
         if p is None: probs("missing image", f"image {fname!r} not found in {index.folder}", fix="pass images_dir=..."); continue
         out.append(Record(image_path=p, image_id=str(iid), split=split, captions=caps[iid], source="coco"))
-    res = _finish(out, "coco", probs)
+    res = _finish(out, "coco", probs, split_method=how if split else "none")
     return check_images(res, on_error) if verify_images else res
 
 def save_coco_results(predictions:Mapping[str, str]|Sequence[dict], path) -> Path:
@@ -497,19 +536,30 @@ def save_coco_results(predictions:Mapping[str, str]|Sequence[dict], path) -> Pat
     rows = [{"image_id": int(r["image_id"]) if str(r["image_id"]).isdigit() else r["image_id"], "caption": str(r["caption"])} for r in rows]
     return atomic_write_text(path, json.dumps(rows, ensure_ascii=False))
 
-def load_coco_results(path) -> dict[str, str]:
-    "Read a COCO results file into `{image_id (str): caption}`; duplicates and missing fields are errors."
-    path = _check_file(path, "COCO results file")
-    try: rows = json.loads("".join(t for _, t in read_lines(path)))
-    except json.JSONDecodeError as e: raise DatasetError(f"line {e.lineno}: not valid JSON ({e.msg})", path) from e
-    if not isinstance(rows, list): raise DatasetError("expected a JSON list of {image_id, caption}", path)
+def load_coco_results(src) -> dict[str, str]:
+    """Predictions in COCO's results format, from a JSON file or the list itself, as `{str(image_id): caption}`.
+    The one reader of the format (`metrics.score` reads results through it). Ids become strings (`391895` and
+    `"391895"` are one image); duplicates, missing fields and non-string captions are errors naming the file."""
+    path = None
+    if isinstance(src, (str, os.PathLike)):
+        path = _check_file(src, "COCO results file")
+        try: src = json.loads("".join(t for _, t in read_lines(path)))
+        except json.JSONDecodeError as e:
+            raise DatasetError(f"line {e.lineno}: not valid JSON ({e.msg})", path, fix="the file is truncated or not JSON") from e
+    if isinstance(src, (str, bytes, Mapping)) or not isinstance(src, Sequence):
+        raise DatasetError(f"expected a JSON list of {{image_id, caption}}, got a {type(src).__name__}", path,
+                           fix='use the COCO results format: [{"image_id": ..., "caption": "..."}, ...]')
     out = {}
-    for k, r in enumerate(rows):
-        if not isinstance(r, dict) or "image_id" not in r or "caption" not in r:
-            raise DatasetError(f"entry {k} lacks image_id or caption", path)
-        if str(r["image_id"]) in out: raise DatasetError(f"entry {k}: image_id {r['image_id']} appears twice", path,
-                                                         fix="COCO evaluation takes one caption per image")
-        out[str(r["image_id"])] = r["caption"]
+    for k, r in enumerate(src):
+        if not isinstance(r, Mapping) or "image_id" not in r or "caption" not in r:
+            raise DatasetError(f"entry {k} is {str(r)[:60]!r}, expected an object with keys ['image_id', 'caption']", path,
+                               fix='use the COCO results format: {"image_id": ..., "caption": "..."}')
+        if not isinstance(r["caption"], str):
+            raise DatasetError(f"entry {k}: caption is a {type(r['caption']).__name__}, expected a string", path)
+        key = str(r["image_id"])
+        if key in out: raise DatasetError(f"entry {k}: image_id {r['image_id']!r} appears twice", path,
+                                          fix="COCO evaluation takes one caption per image: keep one")
+        out[key] = r["caption"]
     return out
 
 # %% ../nbs/02_data.ipynb #87351702
@@ -543,7 +593,9 @@ def load_localized_narratives(jsonl, images_dir, split:str|Mapping[str, str]|Non
     path = _check_file(jsonl, "Localized Narratives file")
     probs = _Problems(path, on_error)
     index = ImageIndex(images_dir)
+    how = "split map" if isinstance(split, Mapping) else "given" if split else "file name"
     if split is None: split = _split_from_name(path.name)
+    if split is None: how = "none"
     out = []
     for i, line in read_lines(path, probs):
         if not line.strip(): continue
@@ -563,7 +615,7 @@ def load_localized_narratives(jsonl, images_dir, split:str|Mapping[str, str]|Non
             probs("bad traces", f"traces must be lists of {{x, y, t}} points ({type(e).__name__}: {e})", i); continue
         out.append(Record(image_path=p, image_id=_stem(iid), split=sp, captions=[cap.strip()], subject_id=str(d["annotator_id"]),
                           attention=att, source=d.get("dataset_id", "localized_narratives")))
-    res = _finish(out, "localized_narratives", probs)
+    res = _finish(out, "localized_narratives", probs, split_method=how)
     return check_images(res, on_error) if verify_images else res
 
 # %% ../nbs/02_data.ipynb #be969c3c
@@ -708,113 +760,3 @@ def load_world(preset:str|Preset|os.PathLike|None=None, seed:int=0, root=None, *
     desc = load_localized_narratives(root/f["narratives"], root/f["images"], split=split_of)
     jd = load_judgments(root/f["judgments"], images=[r.image_id for r in caps if World.kind(r.image_id) == "portrait"])
     return World(root, caps, desc, jd, info)
-
-# %% ../nbs/02_data.ipynb #c001fc26
-SPECIAL_TOKENS = ("<pad>", "<bos>", "<eos>", "<unk>")
-
-def train_tokenizer(texts:Iterable[str], vocab_size:int=1000, kind:str="wordlevel", min_frequency:int=1,
-                    model_max_length:int=64):
-    "Train a word-level or byte-level BPE tokenizer on `texts`; a `PreTrainedTokenizerFast` with pad/bos/eos/unk."
-    from tokenizers import Tokenizer, models, pre_tokenizers, trainers, normalizers, decoders
-    from transformers import PreTrainedTokenizerFast
-    texts = list(texts)
-    if not texts: raise ConfigError("no texts to train a tokenizer on")
-    if kind == "wordlevel":
-        tok = Tokenizer(models.WordLevel(unk_token="<unk>"))
-        tok.normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Lowercase()])
-        tok.pre_tokenizer = pre_tokenizers.Whitespace()
-        tok.train_from_iterator(texts, trainers.WordLevelTrainer(vocab_size=vocab_size, min_frequency=min_frequency,
-                                                                 special_tokens=list(SPECIAL_TOKENS)))
-    elif kind == "bpe":
-        tok = Tokenizer(models.BPE(unk_token=None))
-        tok.normalizer = normalizers.NFKC()
-        tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False); tok.decoder = decoders.ByteLevel()
-        tok.train_from_iterator(texts, trainers.BpeTrainer(vocab_size=vocab_size, min_frequency=min_frequency, special_tokens=list(SPECIAL_TOKENS),
-                                                           initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
-    else: raise ConfigError(f"kind must be 'wordlevel' or 'bpe', not {kind!r}")
-    return PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="<pad>", bos_token="<bos>", eos_token="<eos>",
-                                   unk_token="<unk>", model_max_length=model_max_length)
-
-def _ensure_pad(tok):
-    if tok.pad_token is None: tok.pad_token = tok.eos_token       # GPT-2 style: end-of-text pads
-    return tok
-
-def custom_tokenizer(base, texts:Iterable[str], vocab_size:int=1000):
-    "Retrain a pretrained fast tokenizer's vocabulary on `texts` (same pipeline, new merges); pad = eos if none."
-    if not getattr(base, "is_fast", False): raise ConfigError("custom_tokenizer needs a fast tokenizer", fix="load it with use_fast=True")
-    return _ensure_pad(base.train_new_from_iterator(list(texts), vocab_size))
-
-def load_tokenizer(preset:str|Preset|None=None, texts:Iterable[str]|None=None, path=None, kind:str="wordlevel"):
-    "The captioner's tokenizer: from `path` (saved with the model), else `full`: the pretrained GPT-2 one, `tiny`: trained on `texts` (default: the world's training captions)."
-    if path is not None: return _ensure_pad(load_pretrained(__import__("transformers").AutoTokenizer, path))
-    p = get_preset(preset)
-    if p.gpt2_id is not None: return _ensure_pad(load_pretrained(__import__("transformers").AutoTokenizer, p.gpt2_id))
-    if texts is None: texts = load_world(p).texts("train")
-    return train_tokenizer(texts, vocab_size=p.vocab_size, kind=kind)
-
-# %% ../nbs/02_data.ipynb #b4eac448
-def gpt2_style_tokenizer(texts:Iterable[str], vocab_size:int=2000):
-    "A small GPT-2-style byte-level BPE (`GPT2Tokenizer`, `<|endoftext|>`) trained on `texts`: a stand-in for `gpt2` offline."
-    from tokenizers import Tokenizer, models, pre_tokenizers, decoders, trainers
-    from transformers import GPT2Tokenizer
-    t = Tokenizer(models.BPE()); t.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False); t.decoder = decoders.ByteLevel()
-    t.train_from_iterator(list(texts), trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=["<|endoftext|>"],
-                                                           initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
-    m = json.loads(t.to_str())["model"]
-    return GPT2Tokenizer(vocab=m["vocab"], merges=[tuple(x) if isinstance(x, list) else tuple(x.split()) for x in m["merges"]])
-
-# %% ../nbs/02_data.ipynb #917b719c
-class CaptionDataset(torch.utils.data.Dataset):
-    "Examples from records: one per (record, caption) (`per='caption'`) or per record (`per='image'`)."
-    def __init__(self, records:Sequence[Record], per:str="caption", features=None, image_transform:Callable|None=None):
-        if per not in ("caption", "image"): raise ConfigError(f"per must be 'caption' or 'image', not {per!r}")
-        if len(records) == 0: raise DatasetError("no records", fix="check the split name and the loader's skipped counts")
-        self.records, self.per, self.features, self.image_transform = list(records), per, features, image_transform
-        if features is not None and not isinstance(features, Mapping) and len(features) != len(self.records):
-            raise ConfigError(f"{len(features)} feature rows for {len(self.records)} records", fix="compute features for these records, in order")
-        self.index = [(i, j) for i, r in enumerate(self.records) for j in range(len(r.captions))] if per == "caption" else \
-                     [(i, None) for i in range(len(self.records))]
-    def __len__(self): return len(self.index)
-    def __getitem__(self, k):
-        i, j = self.index[k]; r = self.records[i]
-        out = {"index": i, "image_id": r.image_id}
-        if j is None: out["captions"] = list(r.captions)
-        else: out["caption"] = r.captions[j]
-        if r.subject_id is not None: out["subject_id"] = r.subject_id
-        if self.features is not None: out["features"] = self.features[r.image_id] if isinstance(self.features, Mapping) else self.features[i]
-        if self.image_transform is not None: out["pixel_values"] = self.image_transform(load_image(r.image_path))
-        return out
-
-class CaptionCollator:
-    "Tokenize, append EOS (and optionally prepend BOS), pad to the batch's longest, labels = ids with -100 on padding."
-    def __init__(self, tokenizer, max_length:int|None=None, add_bos:bool=False, add_eos:bool=True, label_pad:int=-100):
-        if tokenizer.pad_token_id is None: raise ConfigError("the tokenizer has no pad token", fix="set tokenizer.pad_token = tokenizer.eos_token")
-        self.tok, self.max_length, self.add_bos, self.add_eos, self.label_pad = tokenizer, max_length, add_bos, add_eos, label_pad
-    def encode(self, texts:Sequence[str]) -> list[list[int]]:
-        ids = self.tok(list(texts), add_special_tokens=False)["input_ids"]
-        keep = None if self.max_length is None else self.max_length - self.add_bos - self.add_eos
-        return [([self.tok.bos_token_id] if self.add_bos else []) + x[:keep] + ([self.tok.eos_token_id] if self.add_eos else []) for x in ids]
-    def __call__(self, items:Sequence[dict]) -> dict:
-        out = {}
-        if "caption" in items[0]:
-            seqs = self.encode([it["caption"] for it in items]); L = max(map(len, seqs))
-            ids = torch.full((len(seqs), L), self.tok.pad_token_id, dtype=torch.long); mask = torch.zeros((len(seqs), L), dtype=torch.long)
-            for k, s in enumerate(seqs): ids[k, :len(s)] = torch.tensor(s); mask[k, :len(s)] = 1
-            out.update(input_ids=ids, attention_mask=mask, labels=ids.masked_fill(mask == 0, self.label_pad))
-        for key in items[0]:
-            if key == "caption": continue
-            vals = [it[key] for it in items]
-            if torch.is_tensor(vals[0]): out[key] = torch.stack(vals)
-            elif isinstance(vals[0], np.ndarray): out[key] = torch.from_numpy(np.stack(vals))
-            elif key == "index": out[key] = torch.tensor(vals)
-            else: out[key] = vals
-        return out
-
-# %% ../nbs/02_data.ipynb #9068f41b
-def image_to_tensor(size:int, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5)) -> Callable[[Image.Image], torch.Tensor]:
-    "A transform: PIL RGB -> float tensor (3, size, size), resized (bicubic) and normalised."
-    m, s = torch.tensor(mean).view(3, 1, 1), torch.tensor(std).view(3, 1, 1)
-    def f(im:Image.Image) -> torch.Tensor:
-        if im.size != (size, size): im = im.resize((size, size), Image.Resampling.BICUBIC)
-        return (torch.from_numpy(np.asarray(im, dtype=np.float32).copy()).permute(2, 0, 1) / 255 - m) / s
-    return f

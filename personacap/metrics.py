@@ -16,15 +16,18 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .core import ConfigError, DatasetError, PersonacapError, get_preset, seed_everything
+from .core import ConfigError, DatasetError, PersonacapError, get_preset, pooled_output, seed_everything
+from .text import pad_sequences
+from .data import load_coco_results
 
 # %% auto #0
 __all__ = ['PTB_PUNCTUATION', 'METRICS', 'SPICE_NOTE', 'COMMON_NOUNS', 'toy_captions', 'as_predictions', 'as_references',
            'simple_tokenize', 'java_available', 'JavaError', 'ptb_tokenize', 'MeteorProcess', 'meteor_score',
-           'CaptionScores', 'score', 'score_coco_files', 'human_baseline', 'bleu_from_scratch', 'tokenized_sets',
-           'cider_d_from_scratch', 'degrade', 'caption_lengths', 'lexical_diversity', 'text_encoder', 'self_retrieval',
-           'clip_score', 'perplexity', 'judgment_accuracy', 'Alignment', 'needleman_wunsch', 'match_matrix', 'stem',
-           'nouns_in', 'ordered_noun_similarity', 'oss', 'cls_accuracy', 'dtw', 'attention_similarity']
+           'CaptionScores', 'score', 'score_coco_files', 'human_baseline', 'score_like_for_like', 'bleu_from_scratch',
+           'tokenized_sets', 'cider_d_from_scratch', 'degrade', 'caption_lengths', 'lexical_diversity', 'text_encoder',
+           'self_retrieval', 'clip_score', 'perplexity', 'judgment_accuracy', 'Alignment', 'needleman_wunsch',
+           'match_matrix', 'stem', 'nouns_in', 'ordered_noun_similarity', 'oss', 'cls_accuracy', 'dtw',
+           'attention_similarity']
 
 # %% ../nbs/03_metrics.ipynb #46b751d7
 _TOY_NOUNS = {"dog": ["dog", "puppy"], "cat": ["cat", "kitten"], "man": ["man", "guy"], "woman": ["woman", "lady"],
@@ -79,47 +82,52 @@ def _entry(d, i, src, keys=("image_id", "caption")):
         raise DatasetError(f"entry {i}: caption is a {type(d['caption']).__name__}, expected a string", src)
     return d["image_id"], d["caption"]
 
-def as_predictions(preds) -> dict:
-    "`{id: caption}` from a dict (`{id: str}` or `{id: [str]}`), a COCO results list, or a results JSON path."
-    src = None
-    if isinstance(preds, (str, Path)): src, preds = preds, _read_json(preds)
+def _str_id(k, seen:dict, src=None) -> str:
+    "`str(k)`, refusing a second id that becomes the same string (`1` and `'1'`)."
+    s = str(k)
+    if s in seen: raise DatasetError(f"image ids {seen[s]!r} and {k!r} are the same id as a string", src,
+                                     fix="ids are compared as strings: keep one entry per image")
+    seen[s] = k
+    return s
+
+def as_predictions(preds) -> dict[str, str]:
+    "`{str id: caption}` from a dict (`{id: str}` or `{id: [str]}`), a COCO results list, or a results JSON path."
+    if isinstance(preds, (str, Path)) or (isinstance(preds, Sequence) and not isinstance(preds, Mapping)):
+        return load_coco_results(preds)                            # chapter 02's reader: one for the format
     if isinstance(preds, Mapping):
-        out = {}
+        out, seen = {}, {}
         for k, v in preds.items():
             if isinstance(v, (list, tuple)):
-                if len(v) != 1: raise DatasetError(f"image {k!r} has {len(v)} predicted captions, expected one", src,
+                if len(v) != 1: raise DatasetError(f"image {k!r} has {len(v)} predicted captions, expected one",
                                                     fix="pass one caption per image (pick one, e.g. the first beam)")
                 v = v[0]
-            if not isinstance(v, str): raise DatasetError(f"image {k!r}: caption is a {type(v).__name__}, expected a string", src)
-            out[k] = v
+            if not isinstance(v, str): raise DatasetError(f"image {k!r}: caption is a {type(v).__name__}, expected a string")
+            out[_str_id(k, seen)] = v
         return out
-    if isinstance(preds, Sequence):
-        out = {}
-        for i, d in enumerate(preds):
-            k, c = _entry(d, i, src)
-            if k in out: raise DatasetError(f"entry {i}: image_id {k!r} appears twice", src, fix="keep one caption per image")
-            out[k] = c
-        return out
-    raise DatasetError(f"cannot read predictions from a {type(preds).__name__}", src,
+    raise DatasetError(f"cannot read predictions from a {type(preds).__name__}",
                        fix="pass {id: caption}, a COCO results list, or its JSON path")
 
-def as_references(refs) -> dict:
-    "`{id: [captions]}` from a dict, a COCO annotations object (`{'annotations': [...]}`), or its JSON path."
+def as_references(refs) -> dict[str, list[str]]:
+    "`{str id: [captions]}` from a dict, a COCO annotations object (`{'annotations': [...]}`), or its JSON path."
     src = None
     if isinstance(refs, (str, Path)): src, refs = refs, _read_json(refs)
     if isinstance(refs, Mapping) and "annotations" in refs and isinstance(refs["annotations"], list):
-        out = defaultdict(list)
+        out, first = defaultdict(list), {}
         for i, d in enumerate(refs["annotations"]):
-            k, c = _entry(d, i, src); out[k].append(c)
+            k, c = _entry(d, i, src)
+            if first.setdefault(str(k), k) != k:
+                raise DatasetError(f"entry {i}: image_id {k!r} and {first[str(k)]!r} are the same id as a string", src,
+                                   fix="write every image's id the same way")
+            out[str(k)].append(c)
         return dict(out)
     if isinstance(refs, Mapping):
-        out = {}
+        out, seen = {}, {}
         for k, v in refs.items():
             if isinstance(v, str): v = [v]
             if not isinstance(v, (list, tuple)) or not all(isinstance(c, str) for c in v):
                 raise DatasetError(f"image {k!r}: references must be a list of strings", src)
             if len(v) == 0: raise DatasetError(f"image {k!r} has no reference captions", src, fix="drop the image or add references")
-            out[k] = list(v)
+            out[_str_id(k, seen, src)] = list(v)
         return out
     raise DatasetError(f"cannot read references from a {type(refs).__name__}", src,
                        fix="pass {id: [captions]}, a COCO annotations object, or its JSON path")
@@ -258,8 +266,10 @@ class CaptionScores:
     tokenizer: str = ""
     metrics_used: tuple = ()
     skipped: dict = field(default_factory=dict)
+    protocol: str = "all references"                         # or the leave-one-out rounds it averages
     per_image: dict|None = field(default=None, repr=False)   # metric -> array, in the order of `ids`
     ids: list|None = field(default=None, repr=False)
+    rounds: list|None = field(default=None, repr=False)      # leave-one-out: each round's scores, round i leaving out reference i
 
     NAMES = {"bleu_1": "BLEU-1", "bleu_2": "BLEU-2", "bleu_3": "BLEU-3", "bleu_4": "BLEU-4",
              "meteor": "METEOR", "rouge_l": "ROUGE-L", "cider_d": "CIDEr-D"}
@@ -273,14 +283,14 @@ class CaptionScores:
         return {**out, "tokenizer": self.tokenizer}
 
     def as_dict(self) -> dict:
-        "Every field but the per-image arrays."
-        return {k: v for k, v in asdict(self).items() if k not in ("per_image", "ids")}
+        "Every field but the per-image arrays and the per-round scores."
+        return {k: v for k, v in asdict(self).items() if k not in ("per_image", "ids", "rounds")}
 
 def _check_ids(preds:dict, refs:dict):
     missing = [k for k in preds if k not in refs]
     if missing:
         raise DatasetError(f"{len(missing)} predicted image ids have no references (e.g. {missing[:3]})",
-                           fix="score predictions against the references of the same split; check the id types (int vs str)")
+                           fix="score predictions against the references of the same split (ids are compared as strings)")
     if not preds: raise DatasetError("no predictions to score")
 
 def _resolve_java(use_java:bool|None) -> bool:
@@ -328,61 +338,102 @@ def _score_tokenized(res:dict, gts:dict, metrics:Sequence[str], java:bool, timeo
         c, cs = Cider().compute_score(gts, res); out["cider_d"], per["cider_d"] = float(c), np.asarray(cs); used.append("cider_d")
     return out, per, used
 
-def score(predictions, references, metrics:Sequence[str]=METRICS, use_java:bool|None=None,
-          tokenizer:str|None=None, timeout:float=600.) -> CaptionScores:
-    """BLEU-1..4, METEOR, ROUGE-L and CIDEr-D (pycocoevalcap) of `predictions` against `references`, on the
-    predicted images (references of other images are ignored). Inputs: dicts `{id: caption}` / `{id: [captions]}`
-    or COCO lists/objects/paths. `tokenizer`: 'ptb' (Java), 'simple' (pure Python) or 'none' (already tokenized);
-    default 'ptb' when Java is used. `timeout` bounds each Java step (seconds)."""
+def _check_metrics(metrics:Sequence[str]):
     bad = [m for m in metrics if m not in METRICS]
     if bad: raise ConfigError(f"unknown metric(s) {bad}", fix=f"choose from {list(METRICS)}")
+
+def _tokenize_sets(preds:dict|None, refs:dict, ids:list, tokenizer:str|None, java:bool, timeout:float):
+    """Tokenize the predictions (if any) and references of `ids` in one pass: `(tok, hyps, gts, java)`. If the PTB
+    tokenizer fails and was not asked for by name, warn and fall back to the pure-Python one (and no Java)."""
+    tok = _pick_tokenizer(tokenizer, java)
+    flat = ([preds[k] for k in ids] if preds is not None else []) + [c for k in ids for c in refs[k]]
+    try: toks = _tokenize_all(flat, tok, timeout)
+    except JavaError as e:
+        if tok != "ptb" or tokenizer == "ptb": raise
+        warnings.warn(f"personacap.metrics: PTB tokenizer failed ({str(e).splitlines()[0]}); using the pure-Python one", stacklevel=3)
+        tok, toks, java = "simple", _tokenize_all(flat, "simple", timeout), False
+    j = len(ids) if preds is not None else 0
+    hyps = {k: toks[i] for i, k in enumerate(ids)} if preds is not None else None
+    gts = {}
+    for k in ids: gts[k] = toks[j:j + len(refs[k])]; j += len(refs[k])
+    return tok, hyps, gts, java
+
+def score(predictions, references, metrics:Sequence[str]=METRICS, use_java:bool|None=None,
+          tokenizer:str|None=None, timeout:float=600., like_for_like:bool=False) -> CaptionScores:
+    """BLEU-1..4, METEOR, ROUGE-L and CIDEr-D (pycocoevalcap) of `predictions` against `references`, on the
+    predicted images (references of other images are ignored). Inputs: dicts `{id: caption}` / `{id: [captions]}`
+    or COCO lists/objects/paths; ids are compared as strings. `tokenizer`: 'ptb' (Java), 'simple' (pure Python) or
+    'none' (already tokenized); default 'ptb' when Java is used. `timeout` bounds each Java step (seconds).
+    `like_for_like=True`: score in the human baseline's leave-one-out rounds (`score_like_for_like`)."""
+    if like_for_like: return score_like_for_like(predictions, references, metrics, use_java, tokenizer, timeout)
+    _check_metrics(metrics)
     preds, refs = as_predictions(predictions), as_references(references)
     _check_ids(preds, refs)
-    java = _resolve_java(use_java)
     skipped = {"spice": SPICE_NOTE}
-    tok = _pick_tokenizer(tokenizer, java)
     ids = list(preds)
-    flat = [preds[k] for k in ids] + [c for k in ids for c in refs[k]]
-    if tok == "ptb":
-        try: toks = _tokenize_all(flat, "ptb", timeout)
-        except JavaError as e:
-            if tokenizer == "ptb": raise
-            warnings.warn(f"personacap.metrics: PTB tokenizer failed ({str(e).splitlines()[0]}); using the pure-Python one", stacklevel=2)
-            tok, toks, java = "simple", _tokenize_all(flat, "simple", timeout), False
-    else: toks = _tokenize_all(flat, tok, timeout)
-    res = {k: [toks[i]] for i, k in enumerate(ids)}
-    gts, j = {}, len(ids)
-    for k in ids: gts[k] = toks[j:j + len(refs[k])]; j += len(refs[k])
-    out, per, used = _score_tokenized(res, gts, metrics, java, timeout, skipped)
-    return CaptionScores(**out, n_images=len(ids), tokenizer=tok, metrics_used=tuple(used), skipped=skipped, per_image=per, ids=ids)
+    tok, hyps, gts, java = _tokenize_sets(preds, refs, ids, tokenizer, _resolve_java(use_java), timeout)
+    out, per, used = _score_tokenized({k: [hyps[k]] for k in ids}, gts, metrics, java, timeout, skipped)
+    K = sorted({len(refs[k]) for k in ids})
+    return CaptionScores(**out, n_images=len(ids), tokenizer=tok, metrics_used=tuple(used), skipped=skipped,
+                         protocol=f"all {K[0] if len(K) == 1 else f'{K[0]}-{K[-1]}'} references", per_image=per, ids=ids)
 
 def score_coco_files(results_json, annotations_json, **kwargs) -> CaptionScores:
     "`score` for a COCO results file against a COCO annotations file (paths)."
     return score(as_predictions(Path(results_json)), as_references(Path(annotations_json)), **kwargs)
 
 # %% ../nbs/03_metrics.ipynb #7bf7ff39
+def _loo_rounds(gts:dict, hyps:dict|None, metrics:Sequence[str], java:bool, timeout:float, skipped:dict):
+    """The leave-one-out rounds on tokenized references `gts`: in round i, reference i of every image is left out,
+    and the hypothesis is `hyps[k]` (a model), or, with `hyps=None`, the reference left out (a person).
+    Returns (mean scores, per-round scores, mean per-image scores, metrics used, K)."""
+    ids = list(gts); K = min(len(v) for v in gts.values())
+    rounds, per_rounds, used = [], [], None
+    for i in range(K):
+        res = {k: [gts[k][i] if hyps is None else hyps[k]] for k in ids}
+        rest = {k: gts[k][:i] + gts[k][i + 1:] for k in ids}
+        with warnings.catch_warnings():
+            if i: warnings.simplefilter("ignore")               # warn once, not K times
+            out, per, u = _score_tokenized(res, rest, metrics, java, timeout, skipped)
+        rounds.append(out); per_rounds.append(per); used = u if used is None else [m for m in used if m in u]
+    keys = set.intersection(*(set(r) for r in rounds))
+    mean = {k: float(np.mean([r[k] for r in rounds])) for k in keys}
+    pkeys = set.intersection(*(set(p) for p in per_rounds))
+    per_mean = {k: np.mean([p[k] for p in per_rounds], axis=0) for k in pkeys}
+    return mean, rounds, per_mean, used, K
+
 def human_baseline(references, metrics:Sequence[str]=METRICS, use_java:bool|None=None, tokenizer:str|None=None,
                    timeout:float=600.) -> CaptionScores:
     "Leave-one-out: each reference scored against the other references of its image, averaged over the K rounds."
+    _check_metrics(metrics)
     refs = {k: v for k, v in as_references(references).items() if len(v) >= 2}
     if not refs: raise DatasetError("no image has two or more references", fix="the human baseline needs K >= 2 references per image")
-    java = _resolve_java(use_java); tok = _pick_tokenizer(tokenizer, java)
-    ids = list(refs); flat = [c for k in ids for c in refs[k]]
-    toks = _tokenize_all(flat, tok, timeout); tk, j = {}, 0
-    for k in ids: tk[k] = toks[j:j + len(refs[k])]; j += len(refs[k])
-    K = min(len(v) for v in tk.values())
-    rounds, skipped, used = [], {"spice": SPICE_NOTE}, None
-    for i in range(K):
-        res = {k: [tk[k][i]] for k in ids}
-        gts = {k: tk[k][:i] + tk[k][i + 1:] for k in ids}
-        with warnings.catch_warnings():
-            if i: warnings.simplefilter("ignore")               # warn once, not K times
-            out, _, u = _score_tokenized(res, gts, metrics, java, timeout, skipped)
-        rounds.append(out); used = u if used is None else [m for m in used if m in u]
-    keys = set.intersection(*(set(r) for r in rounds))
-    mean = {k: float(np.mean([r[k] for r in rounds])) for k in keys}
+    ids = list(refs); skipped = {"spice": SPICE_NOTE}
+    tok, _, gts, java = _tokenize_sets(None, refs, ids, tokenizer, _resolve_java(use_java), timeout)
+    mean, rounds, per, used, K = _loo_rounds(gts, None, metrics, java, timeout, skipped)
     skipped["human_baseline"] = f"mean of {K} leave-one-out rounds over {len(ids)} images"
-    return CaptionScores(**mean, n_images=len(ids), tokenizer=tok, metrics_used=tuple(used), skipped=skipped)
+    return CaptionScores(**mean, n_images=len(ids), tokenizer=tok, metrics_used=tuple(used), skipped=skipped,
+                         protocol=f"leave-one-out: {K} rounds, each against the references but one",
+                         per_image=per, ids=ids, rounds=rounds)
+
+def score_like_for_like(predictions, references, metrics:Sequence[str]=METRICS, use_java:bool|None=None,
+                        tokenizer:str|None=None, timeout:float=600.) -> CaptionScores:
+    """`predictions` scored in `human_baseline`'s rounds: in round i reference i of every image is left out and each
+    prediction is scored against the other references; the K rounds are averaged. Predicted images with a single
+    reference are left out and counted in `skipped`, as the human baseline leaves them out."""
+    _check_metrics(metrics)
+    preds, refs = as_predictions(predictions), as_references(references)
+    _check_ids(preds, refs)
+    ids = [k for k in preds if len(refs[k]) >= 2]
+    if not ids: raise DatasetError("no predicted image has two or more references",
+                                   fix="like-for-like scoring leaves one reference out per round: it needs K >= 2")
+    skipped = {"spice": SPICE_NOTE}
+    tok, hyps, gts, java = _tokenize_sets(preds, refs, ids, tokenizer, _resolve_java(use_java), timeout)
+    mean, rounds, per, used, K = _loo_rounds(gts, hyps, metrics, java, timeout, skipped)
+    skipped["like_for_like"] = f"mean of {K} leave-one-out rounds over {len(ids)} images" + \
+                               (f"; {len(preds) - len(ids)} images with one reference left out" if len(ids) < len(preds) else "")
+    return CaptionScores(**mean, n_images=len(ids), tokenizer=tok, metrics_used=tuple(used), skipped=skipped,
+                         protocol=f"like for like: {K} leave-one-out rounds, each against the references but one",
+                         per_image=per, ids=ids, rounds=rounds)
 
 # %% ../nbs/03_metrics.ipynb #c25a8b2b
 def _ngram_counts(words:Sequence[str], n:int) -> Counter:
@@ -496,7 +547,7 @@ def text_encoder(encoder, tokenizer=None, batch_size:int=256, device=None) -> Ca
             for i in range(0, len(texts), batch_size):
                 t = tokenizer(list(texts[i:i + batch_size]), padding=True, truncation=True, return_tensors="pt").to(dev)
                 o = model.get_text_features(input_ids=t["input_ids"], attention_mask=t["attention_mask"])
-                out.append((o if torch.is_tensor(o) else o.pooler_output).float().cpu())
+                out.append(pooled_output(o).float().cpu())          # a tensor, or a model output (newer transformers)
             return torch.cat(out)
         return enc
     if hasattr(encoder, "encode_text"): return encoder.encode_text
@@ -543,9 +594,7 @@ def perplexity(captions:Sequence[str], model, tokenizer, batch_size:int=64, add_
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     nll, count = 0.0, 0
     for i in range(0, len(seqs), batch_size):
-        chunk = seqs[i:i + batch_size]; L = max(len(s) for s in chunk)
-        ids = torch.full((len(chunk), L), pad, dtype=torch.long); mask = torch.zeros(len(chunk), L, dtype=torch.long)
-        for j, s in enumerate(chunk): ids[j, :len(s)] = torch.tensor(s); mask[j, :len(s)] = 1
+        ids, mask = pad_sequences(seqs[i:i + batch_size], pad)
         logits = model(input_ids=ids.to(dev), attention_mask=mask.to(dev)).logits.float()
         lp = torch.log_softmax(logits[:, :-1], -1).gather(-1, ids[:, 1:, None].to(dev))[..., 0]
         m = mask[:, 1:].to(dev).bool()

@@ -6,7 +6,7 @@ Docs: https://personacap.github.io/personacap/world.html.md"""
 
 # %% ../nbs/01_world.ipynb #be04b021
 from __future__ import annotations
-import os, re, json, time, math, hashlib, shutil, tempfile
+import os, re, json, time, math, hashlib, shutil, tempfile, importlib, zlib
 from dataclasses import dataclass, field, asdict, fields as dataclasses_fields
 from pathlib import Path
 from typing import Sequence
@@ -17,21 +17,23 @@ from PIL import Image, ImageDraw
 # %% auto #0
 __all__ = ['WORLD_VERSION', 'SHAPES', 'COLOURS', 'COLOUR_RGB', 'SIZES', 'SIZE_RADIUS', 'POSITIONS', 'POSITION_PHRASES',
            'NUMBER_WORDS', 'PORTRAIT_ATTRS', 'FACE_NOUNS', 'SKIN_RGB', 'HAIR_RGB', 'BACKGROUND_RGB',
-           'PERCEPTION_ATTRIBUTES', 'VOCAB', 'NOUNS', 'SHAPE_OF_WORD', 'COLOUR_OF_WORD', 'SIZE_OF_WORD',
-           'VIEW_POLICIES', 'TEMPLATES', 'FEATURES', 'POP_WEIGHTS', 'PERSONAL_SD', 'TRACE_DT', 'Obj', 'sample_scene',
-           'render_scene', 'sample_portrait', 'render_portrait', 'noun_phrase', 'relation', 'join_and',
-           'scene_captions', 'words_of', 'scene_mentions', 'mentions_are_true', 'portrait_captions',
-           'portrait_mentions', 'portrait_claims_true', 'Subject', 'make_subjects', 'view_order', 'attention_sequence',
-           'describe', 'fixation_targets', 'first_visits', 'face_features', 'choice_prob', 'bayes_ceiling',
-           'plot_attention', 'WorldConfig', 'world_config', 'WorldSpec', 'make_world', 'fixations_to_trace',
-           'write_world', 'WorldTruth', 'world_dir', 'build_world', 'ensure_world', 'folder_digest',
-           'pairwise_agreement', 'show_examples']
+           'PERCEPTION_ATTRIBUTES', 'PERCEPTION_WORDS', 'VOCAB', 'NOUNS', 'SHAPE_OF_WORD', 'COLOUR_OF_WORD',
+           'SIZE_OF_WORD', 'P_PERCEPTION_REF', 'VIEW_POLICIES', 'TEMPLATES', 'FEATURES', 'POP_WEIGHTS', 'PERSONAL_SD',
+           'ORACLE_STREAM', 'TRACE_DT', 'REFERENCE_STYLES', 'Obj', 'sample_scene', 'render_scene', 'sample_portrait',
+           'render_portrait', 'noun_phrase', 'relation', 'join_and', 'scene_captions', 'words_of', 'scene_mentions',
+           'mentions_are_true', 'perception_phrase', 'portrait_captions', 'portrait_mentions', 'perception_words',
+           'portrait_claims_true', 'Subject', 'make_subjects', 'view_order', 'attention_sequence', 'describe',
+           'fixation_targets', 'first_visits', 'face_features', 'choice_prob', 'bayes_ceiling', 'top_third',
+           'population_perceived', 'plot_attention', 'WorldConfig', 'world_config', 'WorldSpec', 'scene_configuration',
+           'portrait_configuration', 'make_world', 'fixations_to_trace', 'write_world', 'image_kind', 'PerceptionTable',
+           'WorldTruth', 'world_code_digest', 'world_dir', 'build_world', 'ensure_world', 'folder_digest',
+           'pairwise_agreement', 'oracle_captions', 'show_examples']
 
 # %% ../nbs/01_world.ipynb #d2dff108
-from .core import Preset, get_preset, ConfigError, DatasetError, atomic_write_text, cache_dir
+from .core import Preset, get_preset, ConfigError, DatasetError, atomic_write_text, cache_dir, code_digest
 
 # %% ../nbs/01_world.ipynb #9d693b2d
-WORLD_VERSION = "1"
+WORLD_VERSION = "2"
 
 SHAPES = {"circle": ("circle", "disc"), "square": ("square", "box"), "triangle": ("triangle",),
           "diamond": ("diamond", "rhombus"), "star": ("star",), "cross": ("cross",)}
@@ -57,7 +59,7 @@ PORTRAIT_ATTRS = {
     "face": {"round": ("round",), "long": ("long", "oval"), "wide": ("wide", "broad")},
     "skin": {"green": ("green",), "blue": ("blue",), "purple": ("purple", "violet")},
     "hair": {"black": ("black", "dark"), "brown": ("brown",), "blonde": ("blonde", "fair"), "red": ("red", "ginger")},
-    "eyes": {"round": ("round", "big"), "narrow": ("narrow", "sleepy")},
+    "eyes": {"round": ("big", "round"), "narrow": ("narrow", "sleepy")},
     "expression": {"smile": ("smiling", "happy", "cheerful"), "neutral": ("neutral", "calm", "serious"),
                    "frown": ("frowning", "sad", "grumpy")},
     "glasses": {True: ("glasses", "spectacles"), False: ()},
@@ -69,11 +71,14 @@ SKIN_RGB = {"green": (140, 205, 140), "blue": (140, 180, 235), "purple": (195, 1
 HAIR_RGB = {"black": (30, 30, 30), "brown": (120, 72, 35), "blonde": (245, 210, 85), "red": (210, 70, 20)}
 BACKGROUND_RGB = {"white": (250, 250, 250), "yellow": (250, 232, 150), "pink": (246, 188, 205), "grey": (135, 135, 135)}
 PERCEPTION_ATTRIBUTES = ("friendly", "trustworthy", "smart")
+PERCEPTION_WORDS = {"friendly": ("friendly",), "trustworthy": ("trustworthy",), "smart": ("smart",)}
+"The word a reference uses for a perception (written as '<word>-looking')."
 
 def _vocab_table() -> dict:
     v = {"shape": SHAPES, "colour": COLOURS, "size": SIZES, "position": POSITION_PHRASES,
          "face_noun": {"face": FACE_NOUNS}}
     for a, vals in PORTRAIT_ATTRS.items(): v[a] = {str(k): w for k, w in vals.items() if w}
+    v["perception"] = dict(PERCEPTION_WORDS)
     return v
 
 VOCAB = _vocab_table()
@@ -105,9 +110,10 @@ class Obj:
 
 _SHAPE_NAMES, _COLOUR_NAMES = tuple(SHAPES), tuple(COLOURS)
 
-def sample_scene(rng:np.random.Generator, max_objects:int=4) -> list[Obj]:
-    "Draw one scene: 1..`max_objects` objects in distinct cells with distinct (colour, shape) pairs."
-    n = int(rng.choice(np.arange(1, max_objects + 1), p=np.array([2, 3, 3, 2][:max_objects]) / sum([2, 3, 3, 2][:max_objects])))
+def sample_scene(rng:np.random.Generator, max_objects:int=4, n:int|None=None) -> list[Obj]:
+    "Draw one scene: 1..`max_objects` objects (exactly `n` if given) in distinct cells with distinct (colour, shape) pairs."
+    if n is None:
+        n = int(rng.choice(np.arange(1, max_objects + 1), p=np.array([2, 3, 3, 2][:max_objects]) / sum([2, 3, 3, 2][:max_objects])))
     cells = rng.choice(9, n, replace=False)
     pairs = rng.choice(len(_SHAPE_NAMES) * len(_COLOUR_NAMES), n, replace=False)
     large = rng.random(n) < 0.5
@@ -166,25 +172,32 @@ def render_portrait(attrs:dict, size:int=64, supersample:int|None=None) -> Image
     supersample = _ss(size, supersample); S = size * supersample; u = S / 100          # work in units of 1/100 of the side
     im = Image.new("RGB", (S, S), BACKGROUND_RGB[attrs["background"]]); d = ImageDraw.Draw(im)
     cx, cy = 50 * u, 56 * u
-    hw, hh = {"round": (23, 25), "long": (18, 28), "wide": (27, 22)}[attrs["face"]]
-    hair = HAIR_RGB[attrs["hair"]]
+    hw, hh = {"round": (25, 26), "long": (19, 30), "wide": (30, 22)}[attrs["face"]]
+    hair, ink = HAIR_RGB[attrs["hair"]], (15, 15, 15)
     d.ellipse([cx - (hw + 5) * u, cy - (hh + 7) * u, cx + (hw + 5) * u, cy + (hh - 6) * u], fill=hair)   # hair behind
     d.rectangle([cx - 14 * u, cy + (hh - 6) * u, cx + 14 * u, 100 * u], fill=(70, 70, 80))             # shoulders
     d.ellipse([cx - hw * u, cy - hh * u, cx + hw * u, cy + hh * u], fill=SKIN_RGB[attrs["skin"]])          # face
-    d.chord([cx - hw * u, cy - hh * u, cx + hw * u, cy + (hh * 0.2) * u], 180, 360, fill=hair)            # fringe
-    ey, ex = cy - 2 * u, 9.5 * u
+    d.chord([cx - hw * u, cy - hh * u, cx + hw * u, cy + (hh * 0.1) * u], 180, 360, fill=hair)            # fringe
+    ey, ex = cy - 3 * u, 10.5 * u
     for sx in (-1, 1):
         x = cx + sx * ex
         if attrs["eyes"] == "round":
-            d.ellipse([x - 4.5 * u, ey - 4.5 * u, x + 4.5 * u, ey + 4.5 * u], fill=(255, 255, 255))
-            d.ellipse([x - 2.2 * u, ey - 2.2 * u, x + 2.2 * u, ey + 2.2 * u], fill=(20, 20, 20))
-        else: d.ellipse([x - 4.5 * u, ey - 1.2 * u, x + 4.5 * u, ey + 1.2 * u], fill=(20, 20, 20))
-        if attrs["glasses"]: d.ellipse([x - 7 * u, ey - 7 * u, x + 7 * u, ey + 7 * u], outline=(10, 10, 10), width=int(2.2 * u))
-    if attrs["glasses"]: d.line([cx - 2.5 * u, ey, cx + 2.5 * u, ey], fill=(10, 10, 10), width=int(2.2 * u))
-    my, mw, lw = cy + 12 * u, 9 * u, max(1, int(2.6 * u))
-    if attrs["expression"] == "smile": d.arc([cx - mw, my - 6 * u, cx + mw, my + 6 * u], 15, 165, fill=(60, 20, 20), width=lw)
-    elif attrs["expression"] == "frown": d.arc([cx - mw, my + 1 * u, cx + mw, my + 13 * u], 195, 345, fill=(60, 20, 20), width=lw)
-    else: d.line([cx - mw * 0.8, my + 2 * u, cx + mw * 0.8, my + 2 * u], fill=(60, 20, 20), width=lw)
+            d.ellipse([x - 7 * u, ey - 7 * u, x + 7 * u, ey + 7 * u], fill=(255, 255, 255), outline=ink, width=int(1.2 * u))
+            d.ellipse([x - 3.5 * u, ey - 3.5 * u, x + 3.5 * u, ey + 3.5 * u], fill=ink)
+        else: d.rectangle([x - 7 * u, ey - 1.8 * u, x + 7 * u, ey + 1.8 * u], fill=ink)
+        if attrs["glasses"]: d.ellipse([x - 9.5 * u, ey - 9.5 * u, x + 9.5 * u, ey + 9.5 * u], outline=(10, 10, 10), width=int(2.2 * u))
+        if attrs["expression"] == "frown":                                               # brows drawn down to the nose
+            d.line([x + sx * 6 * u, ey - 12 * u, x - sx * 6 * u, ey - 8 * u], fill=ink, width=int(3 * u))
+        if attrs["expression"] == "smile":                                               # rosy cheeks
+            bx, by = cx + sx * (hw - 7) * u, cy + 7 * u
+            d.ellipse([bx - 5 * u, by - 3.5 * u, bx + 5 * u, by + 3.5 * u], fill=(240, 110, 130))
+    if attrs["glasses"]: d.line([cx - 1 * u, ey, cx + 1 * u, ey], fill=(10, 10, 10), width=int(2.2 * u))
+    my, mw, lw, mouth = cy + 13 * u, 11 * u, max(1, int(3.5 * u)), (110, 0, 0)
+    if attrs["expression"] == "smile":                                                   # open mouth, white teeth
+        d.chord([cx - mw, my - 7 * u, cx + mw, my + 7 * u], 0, 180, fill=mouth)
+        d.rectangle([cx - mw * 0.75, my, cx + mw * 0.75, my + 2 * u], fill=(255, 255, 255))
+    elif attrs["expression"] == "frown": d.arc([cx - mw, my - 3 * u, cx + mw, my + 13 * u], 195, 345, fill=mouth, width=lw)
+    else: d.line([cx - mw * 0.6, my + 6 * u, cx + mw * 0.6, my + 6 * u], fill=mouth, width=lw)     # a short flat bar
     if attrs["hat"]:
         top = cy - hh * u
         d.rectangle([cx - 16 * u, top - 14 * u, cx + 16 * u, top + 4 * u], fill=(40, 45, 95))
@@ -267,21 +280,41 @@ def mentions_are_true(text:str, objs:Sequence[Obj]) -> bool:
 # %% ../nbs/01_world.ipynb #e1ef4998
 def _pa(rng, attr, val, p=0.6) -> str: return _pick(rng, PORTRAIT_ATTRS[attr][val], p)
 
-def portrait_captions(a:dict, rng) -> list[str]:
-    "Five reference captions for a portrait, from concise to detailed."
+P_PERCEPTION_REF = 0.6
+
+def perception_phrase(attribute:str, rng=None) -> str:
+    "'friendly-looking': the adjective a reference uses for a perception attribute."
+    return f"{PERCEPTION_WORDS[attribute][0] if rng is None else _pick(rng, PERCEPTION_WORDS[attribute])}-looking"
+
+def portrait_captions(a:dict, rng, perceived:Sequence[str]=()) -> list[str]:
+    """Five reference captions for a portrait, from concise to detailed. `perceived`: the perception
+    attributes the population sees in this face (at most one reference then names one of them)."""
+    mark = {}
+    if perceived and rng.random() < P_PERCEPTION_REF:
+        mark[int(rng.integers(1, 4))] = perception_phrase(perceived[int(rng.integers(len(perceived)))], rng)
     noun = lambda: _pick(rng, FACE_NOUNS, 0.5)
-    expr = lambda: _pa(rng, "expression", a["expression"])
+    def expr(k:int):                                             # reference k's expression word, with its perception phrase
+        e = _pa(rng, "expression", a["expression"])
+        return f"{mark[k]} {e}" if k in mark else e
     hair = lambda: f"{_pa(rng, 'hair', a['hair'])} hair"
     acc = [x for x in (("glasses", f"{_pa(rng, 'glasses', True)}") if a["glasses"] else None,
                        ("hat", f"{_article('h')} {_pa(rng, 'hat', True)}") if a["hat"] else None) if x]
     def wearing(items): return ("wearing " if rng.random() < 0.5 else "with ") + join_and([t for _, t in items])
-    c1 = [f"{_article(e)} {e} {noun()}" for e in [expr()]][0] if rng.random() < 0.7 else f"a cartoon {noun()}"
-    c2 = f"{_article(e := expr())} {e} {noun()} with {hair()}"
-    c3 = f"{_article(e := expr())} {e} {noun()}" + (f" {wearing(acc)}" if acc else f" with {hair()}")
-    c4 = f"a cartoon of {_article(e := expr())} {e} {noun()} with {hair()}" + (f", {wearing(acc)}" if acc else "") + \
+    c1 = [f"{_article(e)} {e} {noun()}" for e in [expr(0)]][0] if rng.random() < 0.7 else f"a cartoon {noun()}"
+    e = expr(1); other = ["hair", "face", "skin", "eyes", "background"] + [k for k, _ in acc]
+    two = other[int(rng.integers(len(other)))]                  # the short reference names one more attribute
+    if two in ("face", "skin"): c2 = f"{_article(e)} {e} {_pa(rng, two, a[two])} face"
+    elif two == "eyes": c2 = f"{_article(e)} {e} {noun()} with {_pa(rng, 'eyes', a['eyes'])} eyes"
+    elif two == "background": c2 = f"{_article(e)} {e} {noun()} on {_article(b := _pa(rng, 'background', a['background']))} {b} background"
+    elif two in ("glasses", "hat"): c2 = f"{_article(e)} {e} {noun()} {wearing([x for x in acc if x[0] == two])}"
+    else: c2 = f"{_article(e)} {e} {noun()} with {hair()}"
+    c3 = f"{_article(e := expr(2))} {e} {_pa(rng, 'face', a['face'])} face with {_pa(rng, 'eyes', a['eyes'])} eyes" + \
+         (f", {wearing(acc)}" if acc else "")
+    c4 = f"a cartoon of {_article(e := expr(3))} {e} {_pa(rng, 'skin', a['skin'])} {noun()} with {hair()}" + \
+         (f", {wearing(acc)}" if acc else "") + \
          f" on {_article(b := _pa(rng, 'background', a['background']))} {b} background"
     sk, fs = _pa(rng, "skin", a["skin"]), _pa(rng, "face", a["face"])
-    c5 = (f"{_article(e := expr())} {e} {fs} {sk} face with {hair()} and {_pa(rng, 'eyes', a['eyes'])} eyes" +
+    c5 = (f"{_article(e := expr(4))} {e} {fs} {sk} face with {hair()} and {_pa(rng, 'eyes', a['eyes'])} eyes" +
           (f", {wearing(acc)}" if acc else "") + f", on {_article(b := _pa(rng, 'background', a['background']))} {b} background")
     return [c1, c2, c3, c4, c5]
 
@@ -298,14 +331,23 @@ def portrait_mentions(text:str) -> dict:
         if t == "hair" and prev in _ATTR_OF_WORD["hair"]: out["hair"] = _ATTR_OF_WORD["hair"][prev]
         if t == "eyes" and prev in _ATTR_OF_WORD["eyes"]: out["eyes"] = _ATTR_OF_WORD["eyes"][prev]
         if t == "background" and prev in _ATTR_OF_WORD["background"]: out["background"] = _ATTR_OF_WORD["background"][prev]
-        if t == "face" and prev in _ATTR_OF_WORD["skin"]:
-            out["skin"] = _ATTR_OF_WORD["skin"][prev]
-            if i > 1 and w[i - 2] in _ATTR_OF_WORD["face"]: out["face"] = _ATTR_OF_WORD["face"][w[i - 2]]
+        if t in FACE_NOUNS:                                     # "[face shape] [skin] face"
+            j = i - 1
+            if j >= 0 and w[j] in _ATTR_OF_WORD["skin"]: out["skin"] = _ATTR_OF_WORD["skin"][w[j]]; j -= 1
+            if j >= 0 and w[j] in _ATTR_OF_WORD["face"]: out["face"] = _ATTR_OF_WORD["face"][w[j]]
     return out
 
-def portrait_claims_true(text:str, attrs:dict) -> bool:
-    "Does every attribute the caption mentions match the portrait?"
-    return all(attrs[k] == v for k, v in portrait_mentions(text).items())
+_PERCEPTION_OF_WORD = _invert(PERCEPTION_WORDS)
+
+def perception_words(text:str) -> set[str]:
+    "The perception attributes ('friendly', 'trustworthy', 'smart') a caption claims."
+    return {_PERCEPTION_OF_WORD[w] for w in words_of(text) if w in _PERCEPTION_OF_WORD}
+
+def portrait_claims_true(text:str, attrs:dict, perceived:Sequence[str]|None=None) -> bool:
+    """Does every attribute the caption mentions match the portrait? With `perceived` (the perception
+    attributes that are true of it), every perception word must be one of them too."""
+    ok = all(attrs[k] == v for k, v in portrait_mentions(text).items())
+    return ok and (perceived is None or perception_words(text) <= set(perceived))
 
 # %% ../nbs/01_world.ipynb #ebe248ad
 VIEW_POLICIES = ("left_to_right", "right_to_left", "top_to_bottom", "largest_first", "favourite_colour", "centre_out")
@@ -442,6 +484,17 @@ def bayes_ceiling(p:np.ndarray) -> float:
     p = np.asarray(p, dtype=float)
     return float(np.maximum(p, 1 - p).mean()) if len(p) else float("nan")
 
+def top_third(u:np.ndarray) -> np.ndarray:
+    "True where `u` is strictly above the 2/3 quantile of `u` along the last axis (the top third, ties left out)."
+    u = np.asarray(u, dtype=float)
+    return u > np.quantile(u, 2 / 3, axis=-1, keepdims=True)
+
+def population_perceived(portraits:dict) -> dict[str, tuple[str, ...]]:
+    "For each portrait, the perception attributes for which the population utility puts it in the top third of `portraits`."
+    ids = list(portraits); F = np.stack([face_features(portraits[i]) for i in ids])
+    top = {a: top_third(F @ POP_WEIGHTS[a]) for a in PERCEPTION_ATTRIBUTES}
+    return {k: tuple(a for a in PERCEPTION_ATTRIBUTES if top[a][i]) for i, k in enumerate(ids)}
+
 # %% ../nbs/01_world.ipynb #f800bc4c
 def plot_attention(ax, image, fixations:np.ndarray, color="C0", label:str|None=None, number:bool=True):
     "Draw an attention sequence (normalised x, y, duration) over `image` on matplotlib axes `ax`."
@@ -502,6 +555,29 @@ class WorldSpec:
     subjects: list               # Subject
     descriptions: list           # dicts: image_id, subject_id, text, order, said, fixations
     judgments: list              # dicts: user_id, image_a, image_b, attribute, choice, p_a
+    redrawn: dict = field(default_factory=dict)   # how many val/test scenes and portraits were re-drawn to be new
+
+def scene_configuration(objs:Sequence[Obj]) -> tuple:
+    "The multiset of (shape, colour, size, position) of a scene's objects, as a sorted tuple."
+    return tuple(sorted((o.shape, o.colour, o.size, o.position) for o in objs))
+
+def portrait_configuration(attrs:dict) -> tuple:
+    "The full attribute tuple of a portrait."
+    return tuple((a, attrs[a]) for a in PORTRAIT_ATTRS)
+
+def _unseen_configurations(items:dict, split:dict, key, redraw, max_tries:int=10_000) -> int:
+    "Re-draw (in place) every non-train item whose `key` occurs in training; returns how many were re-drawn."
+    train = {key(v) for k, v in items.items() if split[k] == "train"}
+    n = 0
+    for k in items:
+        if split[k] == "train": continue
+        tries = 0
+        while key(items[k]) in train:
+            items[k] = redraw(items[k]); tries += 1
+            if tries > max_tries: raise ConfigError(f"cannot draw a configuration for {k} that is not in training",
+                                                    fix="use a larger world or a smaller training fraction")
+        n += tries > 0
+    return n
 
 def _splits(ids:list, cfg, rng) -> dict:
     n = len(ids); nt, nv = max(1, round(n * cfg.test_frac)), max(1, round(n * cfg.val_frac))
@@ -523,15 +599,23 @@ def _pairs(idx:np.ndarray, n:int, rng) -> np.ndarray:
                 if len(out) == n: break
     return np.array(out, dtype=int).reshape(-1, 2)
 
+_N_STREAMS, _TRACE_STREAM, _NEW_CONFIG_STREAM = 9, 7, 8     # streams spawned from the seed (0..6: see make_world)
+ORACLE_STREAM = 100                                             # the oracle's captions (never used for references)
+
 def make_world(cfg:WorldConfig) -> WorldSpec:
     "Draw a whole world from `cfg` (deterministic in `cfg.seed`)."
-    r_sc, r_po, r_cap, r_sub, r_desc, r_jud, r_split = [np.random.default_rng(s) for s in np.random.SeedSequence(cfg.seed).spawn(7)]
+    streams = np.random.SeedSequence(cfg.seed).spawn(_N_STREAMS)
+    r_sc, r_po, r_cap, r_sub, r_desc, r_jud, r_split = [np.random.default_rng(s) for s in streams[:7]]
+    r_new = np.random.default_rng(streams[_NEW_CONFIG_STREAM])
     scenes = {f"scene_{i:05d}": sample_scene(r_sc) for i in range(cfg.n_scenes)}
     backgrounds = {k: tuple(int(v) for v in 236 + r_sc.integers(-14, 12, 3)) for k in scenes}
     portraits = {f"portrait_{i:05d}": sample_portrait(r_po) for i in range(cfg.n_portraits)}
     split = {**_splits(list(scenes), cfg, r_split), **_splits(list(portraits), cfg, r_split)}
+    redrawn = {"scenes": _unseen_configurations(scenes, split, scene_configuration, lambda objs: sample_scene(r_new, n=len(objs))),
+               "portraits": _unseen_configurations(portraits, split, portrait_configuration, lambda a: sample_portrait(r_new))}
+    perceived = population_perceived(portraits)
     captions = {k: scene_captions(o, r_cap) for k, o in scenes.items()}
-    captions.update({k: portrait_captions(a, r_cap) for k, a in portraits.items()})
+    captions.update({k: portrait_captions(a, r_cap, perceived[k]) for k, a in portraits.items()})
     subjects = make_subjects(cfg.n_subjects, cfg.n_unseen_subjects, r_sub)
     seen, unseen = [s for s in subjects if not s.unseen], [s for s in subjects if s.unseen]
     descriptions = []
@@ -544,7 +628,7 @@ def make_world(cfg:WorldConfig) -> WorldSpec:
             text, said = describe(objs, order, s, r_desc)
             descriptions.append(dict(image_id=k, subject_id=s.id, text=text, order=order, said=said, fixations=fix))
     judgments = _judgments(portraits, split, subjects, cfg, r_jud)
-    return WorldSpec(cfg, scenes, backgrounds, portraits, split, captions, subjects, descriptions, judgments)
+    return WorldSpec(cfg, scenes, backgrounds, portraits, split, captions, subjects, descriptions, judgments, redrawn)
 
 def _judgments(portraits:dict, split:dict, subjects:list, cfg, rng) -> list[dict]:
     ids = list(portraits); F = np.stack([face_features(portraits[i]) for i in ids])
@@ -596,7 +680,7 @@ def write_world(spec:WorldSpec, root, name:str="world") -> Path:
                        "sentids": [s["sentid"] for s in sents], "sentences": sents})
         sid += len(sents)
     (root/f"dataset_{name}.json").write_text(_dump({"images": images, "dataset": name}), encoding="utf-8")
-    rng = np.random.default_rng(np.random.SeedSequence(cfg.seed).spawn(8)[7])
+    rng = np.random.default_rng(np.random.SeedSequence(cfg.seed).spawn(_N_STREAMS)[_TRACE_STREAM])
     with open(root/f"narratives_{name}.jsonl", "w", encoding="utf-8") as f:
         for d in spec.descriptions:
             f.write(_dump({"dataset_id": name, "image_id": d["image_id"], "annotator_id": d["subject_id"], "caption": d["text"],
@@ -627,6 +711,26 @@ def write_world(spec:WorldSpec, root, name:str="world") -> Path:
     return root
 
 # %% ../nbs/01_world.ipynb #cd9d5c68
+def image_kind(image_id:str) -> str:
+    "'scene', 'portrait' or 'unknown': the world names its images `scene_NNNNN` and `portrait_NNNNN`."
+    return "scene" if image_id.startswith("scene_") else "portrait" if image_id.startswith("portrait_") else "unknown"
+
+@dataclass
+class PerceptionTable:
+    "`values[i, j, k]`: does subject `subject_ids[i]` perceive portrait `portrait_ids[j]` as `attributes[k]`?"
+    subject_ids: list
+    portrait_ids: list
+    attributes: list
+    values: np.ndarray           # bool (subjects, portraits, attributes)
+
+    def __getitem__(self, key:tuple) -> bool:
+        s, p, a = key
+        return bool(self.values[self.subject_ids.index(s), self.portrait_ids.index(p), self.attributes.index(a)])
+    def rows(self) -> list[dict]:
+        "One dict per (subject, portrait, attribute): the table in long form."
+        return [dict(subject_id=s, portrait_id=p, attribute=a, perceives=bool(self.values[i, j, k]))
+                for i, s in enumerate(self.subject_ids) for j, p in enumerate(self.portrait_ids) for k, a in enumerate(self.attributes)]
+
 class WorldTruth:
     "Ground-truth accessors of a world folder (reads `world_truth.json`)."
     def __init__(self, root):
@@ -637,8 +741,14 @@ class WorldTruth:
         self.feature_names = tuple(self.d["features"])
         self._F = {k: face_features(a) for k, a in self.d["portraits"].items()}
         self._desc = {(x["image_id"], x["subject_id"]): x for x in self.d["descriptions"]}
+        self.portrait_ids = list(self.d["portraits"])
+        self._pidx = {k: i for i, k in enumerate(self.portrait_ids)}
+        self._Fmat = np.stack([self._F[k] for k in self.portrait_ids]) if self.portrait_ids else np.zeros((0, len(FEATURES)))
+        self._top = {}                                  # (subject or None, attribute) -> bool over all portraits
 
-    def kind(self, image_id:str) -> str: return "scene" if image_id in self.d["scenes"] else "portrait" if image_id in self.d["portraits"] else "unknown"
+    kind = staticmethod(image_kind)
+    @property
+    def seed(self) -> int: return int(self.d["seed"])
     def objects(self, image_id:str) -> list[Obj]:
         "The objects of a scene."
         return [Obj(**o) for o in self.d["scenes"][image_id]["objects"]]
@@ -672,10 +782,43 @@ class WorldTruth:
         c = self.d["bayes_ceiling"]
         return dict(c) if user_id is None else c[user_id]
 
+    def utility(self, subject_id:str|None, attribute:str) -> np.ndarray:
+        "Noise-free utility of every portrait (order of `portrait_ids`) for a subject, or the population when `subject_id` is None."
+        w = POP_WEIGHTS[attribute] if subject_id is None else \
+            np.asarray(self.d["subjects"][subject_id]["weights"][attribute]) * self.d["subjects"][subject_id]["scale"]
+        return self._Fmat @ w
+    def _top_third(self, subject_id, attribute) -> np.ndarray:
+        if attribute not in PERCEPTION_ATTRIBUTES: raise ConfigError(f"unknown perception attribute {attribute!r}",
+                                                                     fix=f"use one of {PERCEPTION_ATTRIBUTES}")
+        if (subject_id, attribute) not in self._top: self._top[(subject_id, attribute)] = top_third(self.utility(subject_id, attribute))
+        return self._top[(subject_id, attribute)]
+    def perceives(self, subject_id:str, portrait_id:str, attribute:str) -> bool:
+        "Does the subject see the portrait as `attribute`: is their noise-free utility of it in their own top third of all portraits?"
+        return bool(self._top_third(subject_id, attribute)[self._pidx[portrait_id]])
+    def population_perceives(self, portrait_id:str, attribute:str) -> bool:
+        "The same for the population's taste (what the references' perception words follow)."
+        return bool(self._top_third(None, attribute)[self._pidx[portrait_id]])
+    def population_perceived(self, portrait_id:str) -> tuple[str, ...]:
+        "The perception attributes the population sees in a portrait."
+        return tuple(a for a in PERCEPTION_ATTRIBUTES if self.population_perceives(portrait_id, a))
+    def perception_table(self, subject_ids:Sequence[str]|None=None, portrait_ids:Sequence[str]|None=None,
+                         attributes:Sequence[str]|None=None) -> PerceptionTable:
+        "`perceives` for every (subject, portrait, attribute) at once (defaults: all of each)."
+        S = list(self.subject_ids if subject_ids is None else subject_ids)
+        P = list(self.portrait_ids if portrait_ids is None else portrait_ids)
+        A = list(PERCEPTION_ATTRIBUTES if attributes is None else attributes)
+        j = np.array([self._pidx[p] for p in P], dtype=int)
+        v = np.stack([np.stack([self._top_third(s, a)[j] for a in A], -1) for s in S]) if S else np.zeros((0, len(P), len(A)), bool)
+        return PerceptionTable(S, P, A, v.reshape(len(S), len(P), len(A)))
+
 # %% ../nbs/01_world.ipynb #4ffb5209
+def world_code_digest() -> str:
+    "`core.code_digest` of the code that makes world folders: the installed module `personacap.world`."
+    return code_digest(importlib.import_module("personacap.world"))
+
 def world_dir(cfg:WorldConfig, preset_name:str="custom") -> Path:
-    "The cache folder of world `cfg`."
-    h = hashlib.sha256(json.dumps(asdict(cfg), sort_keys=True).encode()).hexdigest()[:8]
+    "The cache folder of world `cfg`: its name holds the configuration's hash and the generator code's digest."
+    h = hashlib.sha256((json.dumps(asdict(cfg), sort_keys=True) + world_code_digest()).encode()).hexdigest()[:8]
     return cache_dir()/f"world-{preset_name}-s{cfg.seed}-v{WORLD_VERSION}-{h}"
 
 def build_world(cfg:WorldConfig, root) -> Path:
@@ -720,6 +863,32 @@ def pairwise_agreement(rows:Sequence[dict], min_common:int=20) -> dict[tuple[str
         for v in users[i + 1:]:
             common = ans[u].keys() & ans[v].keys()
             if len(common) >= min_common: out[(u, v)] = float(np.mean([ans[u][q] == ans[v][q] for q in common]))
+    return out
+
+# %% ../nbs/01_world.ipynb #86db8879
+REFERENCE_STYLES = ("concise", "short", "medium", "medium with size or background", "detailed")
+
+def _as_truth(source) -> WorldTruth:
+    if isinstance(source, WorldTruth): return source
+    t = getattr(source, "truth", None)                      # data.World
+    return t if isinstance(t, WorldTruth) else WorldTruth(source)
+
+def oracle_captions(source, image_ids:Sequence[str], style:int=4) -> list[str]:
+    """One caption per image in reference style `style` (0 concise ... 4 detailed), written by the world's grammar
+    from the true scene or portrait. `source`: a `WorldTruth`, a `data.World` or a world folder."""
+    truth = _as_truth(source)
+    if not (isinstance(style, (int, np.integer)) and 0 <= style < len(REFERENCE_STYLES)):
+        raise ConfigError(f"style must be a reference rank 0..{len(REFERENCE_STYLES) - 1}, not {style!r}",
+                          fix=f"ranks name {REFERENCE_STYLES}")
+    out = []
+    for k in image_ids:
+        rng = np.random.default_rng(np.random.SeedSequence(truth.seed, spawn_key=(ORACLE_STREAM, zlib.crc32(str(k).encode()))))
+        kind = truth.kind(k)
+        if kind == "scene": caps = scene_captions(truth.objects(k), rng)
+        elif kind == "portrait": caps = portrait_captions(truth.portrait(k), rng, truth.population_perceived(k))
+        else: raise DatasetError(f"{k!r} is not an image of this world", truth.root/"world_truth.json",
+                                 fix="pass ids of the world's scenes and portraits")
+        out.append(caps[style])
     return out
 
 # %% ../nbs/01_world.ipynb #e1d42fa8

@@ -63,15 +63,15 @@ def test_rederivations_match_pycocoevalcap_on_edge_cases():
 
 def test_score_inputs_and_errors(tmp_path):
     preds, refs = M.toy_captions(5, 3)
-    with pytest.raises(DatasetError, match="nope.json: no such file"):
+    with pytest.raises(DatasetError, match="nope.json: no such"):
         M.score_coco_files(tmp_path / "nope.json", tmp_path / "nope.json")
     (tmp_path / "ann.json").write_text(json.dumps({"annotations": [{"image_id": 1}]}))
     with pytest.raises(DatasetError, match="ann.json: entry 0"):
         M.as_references(tmp_path / "ann.json")
     with pytest.raises(DatasetError, match="appears twice"):
         M.as_predictions([{"image_id": 1, "caption": "a"}, {"image_id": 1, "caption": "b"}])
-    with pytest.raises(DatasetError, match="int vs str"):
-        M.score({str(k): v for k, v in preds.items()}, refs, use_java=False)
+    with pytest.raises(DatasetError, match="no references"):
+        M.score({k + 100: v for k, v in preds.items()}, refs, use_java=False)
     with pytest.raises(ConfigError, match="unknown tokenizer"):
         M.score(preds, refs, tokenizer="spacy", use_java=False)
     with pytest.raises(ConfigError, match="needs Java"):
