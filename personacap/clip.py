@@ -6,7 +6,7 @@ Docs: https://personacap.github.io/personacap/clip.html.md"""
 
 # %% ../nbs/04_clip.ipynb #18c30cea
 from __future__ import annotations
-import hashlib, json, time, shutil
+import argparse, hashlib, json, os, time, shutil, tempfile, weakref
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Sequence
@@ -16,16 +16,19 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-from .core import (Preset, get_preset, load_pretrained, fit, TrainConfig, save_tensors, load_tensors,
+from .core import (Preset, get_preset, load_pretrained, fit, TrainConfig, save_tensors, load_tensors, pooled_output,
                              atomic_write_text, CheckpointError, ConfigError, PersonacapError, seed_everything, data_path, data_dirs)
-from .core import cache_dir as core_cache_dir
+from .core import cache_dir as core_cache_dir, code_digest
+from .text import train_tokenizer, CLIP_SPECIALS
+
 
 # %% auto #0
-__all__ = ['CLIP_SPECIALS', 'CLIP_MEAN', 'CLIP_STD', 'clip_contrastive_loss', 'train_clip_tokenizer', 'ClipBundle',
-           'tiny_clip_processor', 'build_tiny_clip', 'default_clip_dir', 'load_clip', 'retrieval_recall',
+__all__ = ['CLIP_MEAN', 'CLIP_STD', 'CLIP_STEPS', 'PROBE_WEIGHT_DECAYS', 'clip_contrastive_loss', 'train_clip_tokenizer',
+           'ClipBundle', 'tiny_clip_processor', 'build_tiny_clip', 'default_clip_dir', 'load_clip', 'retrieval_recall',
            'clip_fingerprint', 'cached_image_features', 'clip_loss_fn', 'clip_eval_fn', 'pretrain_clip',
            'records_pixels', 'world_clip_recipe', 'pretrain_world_clip', 'evaluate_retrieval', 'plot_similarity',
-           'clip_features']
+           'linear_probe', 'portrait_prompts', 'zero_shot_classify', 'portrait_attribute_report', 'clip_features',
+           'pretrain_clip_main']
 
 # %% ../nbs/04_clip.ipynb #b1052618
 from transformers import CLIPConfig, CLIPModel, CLIPImageProcessorPil, AutoTokenizer, PreTrainedTokenizerFast
@@ -39,19 +42,9 @@ def clip_contrastive_loss(img_emb:torch.Tensor, txt_emb:torch.Tensor, logit_scal
     return (F.cross_entropy(S, target) + F.cross_entropy(S.T, target)) / 2
 
 # %% ../nbs/04_clip.ipynb #be0a71f9
-CLIP_SPECIALS = ("<pad>", "<unk>", "<bos>", "<eos>")
-
 def train_clip_tokenizer(texts:Sequence[str], vocab_size:int=1000, max_length:int=48) -> PreTrainedTokenizerFast:
-    "Word-level tokenizer for the tiny CLIP: lower-cased, `<bos> caption <eos>`, EOS id 3."
-    from tokenizers import Tokenizer, models, pre_tokenizers, trainers, normalizers, processors
-    tok = Tokenizer(models.WordLevel(unk_token="<unk>"))
-    tok.normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Lowercase()])
-    tok.pre_tokenizer = pre_tokenizers.Whitespace()
-    tok.train_from_iterator(texts, trainers.WordLevelTrainer(vocab_size=vocab_size, special_tokens=list(CLIP_SPECIALS)))
-    bos, eos = tok.token_to_id("<bos>"), tok.token_to_id("<eos>")
-    tok.post_processor = processors.TemplateProcessing(single="<bos> $A <eos>", special_tokens=[("<bos>", bos), ("<eos>", eos)])
-    return PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="<pad>", unk_token="<unk>", bos_token="<bos>",
-                                   eos_token="<eos>", model_max_length=max_length)
+    "Word-level tokenizer for the tiny CLIP from chapter 00a's factory: lower-cased, `<bos> caption <eos>`, EOS id 3 (`text.CLIP_SPECIALS`)."
+    return train_tokenizer(texts, vocab_size=vocab_size, kind="word", max_length=max_length, specials=CLIP_SPECIALS, wrap=True)
 
 # %% ../nbs/04_clip.ipynb #19650537
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
@@ -79,7 +72,7 @@ class ClipBundle:
         self.model.eval(); out = []
         for i in range(0, len(pixel_values), batch_size):
             px = pixel_values[i:i + batch_size].to(self.device)
-            out.append(_pooled(self.model.get_image_features(pixel_values=px)).float().cpu())
+            out.append(pooled_output(self.model.get_image_features(pixel_values=px)).float().cpu())
         return torch.cat(out) if out else torch.empty(0, self.dim)
 
     @torch.no_grad()
@@ -94,16 +87,13 @@ class ClipBundle:
         self.model.eval(); out = []
         for i in range(0, len(texts), batch_size):
             t = self.tokenizer(list(texts[i:i + batch_size]), padding=True, truncation=True, return_tensors="pt").to(self.device)
-            out.append(_pooled(self.model.get_text_features(input_ids=t.input_ids, attention_mask=t.attention_mask)).float().cpu())
+            out.append(pooled_output(self.model.get_text_features(input_ids=t.input_ids, attention_mask=t.attention_mask)).float().cpu())
         return torch.cat(out) if out else torch.empty(0, self.dim)
 
     def save(self, path) -> Path:
         "Save model, tokenizer and processor into one folder (safetensors)."
         path = Path(path); self.model.save_pretrained(path); self.tokenizer.save_pretrained(path); self.processor.save_pretrained(path)
         return path
-
-def _pooled(out) -> torch.Tensor:
-    return out if torch.is_tensor(out) else out.pooler_output
 
 def tiny_clip_processor(image_size:int) -> CLIPImageProcessorPil:
     "CLIP's preprocessing (resize, centre crop, normalise) at `image_size` pixels."
@@ -123,9 +113,13 @@ def build_tiny_clip(tokenizer, preset:Preset|str|None=None, seed:int=0) -> ClipB
 
 # %% ../nbs/04_clip.ipynb #32a595b2
 def default_clip_dir() -> Path:
-    "Where the shipped tiny CLIP lives: `data/tiny_clip` (found by `core.data_path`)."
+    """Where the shipped tiny CLIP lives: `data/tiny_clip` (found by `core.data_path`). If only `.tiny_clip.old` is
+    there (a crash between the two renames of `pretrain-clip`'s swap), that complete previous checkpoint is used."""
     try: return data_path("tiny_clip")
-    except PersonacapError: return data_dirs()[0]/"tiny_clip"        # not there: the error names this folder
+    except PersonacapError: pass
+    for d in data_dirs():
+        if (d/".tiny_clip.old"/"config.json").exists(): return d/".tiny_clip.old"
+    return data_dirs()[0]/"tiny_clip"                                # not there: the error names this folder
 
 def load_clip(preset:Preset|str|None=None, path=None, device=None) -> ClipBundle:
     "CLIP for the preset: the hub checkpoint in `full`, the shipped miniature in `tiny`, or the folder `path`."
@@ -159,18 +153,32 @@ def retrieval_recall(img_emb:torch.Tensor, txt_emb:torch.Tensor, txt2img:Sequenc
     return res
 
 # %% ../nbs/04_clip.ipynb #3f3062c3
+_FINGERPRINTS = weakref.WeakKeyDictionary()        # model -> (what the digest was computed from, digest)
+
+def _weights_state(model:nn.Module) -> tuple:
+    "Cheap identity of every tensor of `model`: name, storage, version counter, shape, dtype, device."
+    return tuple((n, t.data_ptr(), t._version, tuple(t.shape), str(t.dtype), str(t.device))
+                 for n, t in model.state_dict(keep_vars=True).items())
+
 def clip_fingerprint(bundle:ClipBundle) -> str:
-    "sha256 of the model's config, weights and the image preprocessing."
+    "sha256 of the model's config, weights (with shapes and dtypes), the image preprocessing and the encoding code; memoised."
+    config = bundle.model.config.to_json_string(use_diff=False)
+    proc = json.dumps(bundle.processor.to_dict(), sort_keys=True, default=str)
+    key = (config, proc, _weights_state(bundle.model))
+    hit = _FINGERPRINTS.get(bundle.model)
+    if hit is not None and hit[0] == key: return hit[1]
     h = hashlib.sha256()
-    h.update(bundle.model.config.to_json_string(use_diff=False).encode())
-    h.update(json.dumps(bundle.processor.to_dict(), sort_keys=True, default=str).encode())
+    h.update(config.encode()); h.update(proc.encode())
+    h.update(code_digest(ClipBundle.pixels, ClipBundle.encode_pixels, pooled_output).encode())
     for n, t in sorted(bundle.model.state_dict().items()):
-        h.update(n.encode()); h.update(t.detach().cpu().contiguous().numpy().tobytes())
+        h.update(f"{n}|{tuple(t.shape)}|{t.dtype}|".encode())
+        h.update(t.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
+    _FINGERPRINTS[bundle.model] = (key, h.hexdigest())
     return h.hexdigest()
 
 
 def cached_image_features(bundle:ClipBundle, ids:Sequence[str], load, cache_dir=None, batch_size:int=256,
-                          progress:bool=False) -> torch.Tensor:
+                          progress:bool=True) -> torch.Tensor:
     """CLIP image embeddings for `ids`, in that order. `load(id) -> PIL image` is called only for ids
     not yet in the cache; new features are added to the cache file atomically."""
     from tqdm.auto import tqdm
@@ -228,17 +236,24 @@ def pretrain_clip(bundle:ClipBundle, pixels:torch.Tensor, captions:Sequence[Sequ
 from .data import load_world, load_image, Records
 
 # %% ../nbs/04_clip.ipynb #23bf564f
-def records_pixels(bundle:ClipBundle, records:Sequence, batch_size:int=512) -> torch.Tensor:
-    "Pixel tensor (N,3,H,W) for the images of `records`, preprocessed by `bundle`."
-    out = [bundle.pixels([load_image(r.image_path) for r in records[i:i + batch_size]]) for i in range(0, len(records), batch_size)]
+def records_pixels(source, records:Sequence, batch_size:int=512) -> torch.Tensor:
+    """Pixel tensor (N,3,H,W) for the images of `records`, preprocessed by `source`: a `ClipBundle` or any 🤗 image
+    processor (the one image-to-pixels path of the library: the Merge-RNN's ResNet input comes through here too)."""
+    proc = source.processor if isinstance(source, ClipBundle) else source
+    if len(records) == 0: return torch.empty(0)
+    out = [proc(images=[load_image(r.image_path) for r in records[i:i + batch_size]], return_tensors="pt").pixel_values
+           for i in range(0, len(records), batch_size)]
     return torch.cat(out)
 
-def world_clip_recipe(steps:int=1500, batch_size:int=128, seed:int=0, **kw) -> TrainConfig:
+CLIP_STEPS = 1200
+"Training steps of the shipped tiny CLIP (`personacap pretrain-clip`'s default)."
+
+def world_clip_recipe(steps:int=CLIP_STEPS, batch_size:int=128, seed:int=0, **kw) -> TrainConfig:
     "The pretraining settings of the shipped tiny CLIP (shorter runs change only `steps`)."
     return TrainConfig(max_steps=steps, batch_size=batch_size, lr=2e-3, weight_decay=0.1, warmup_steps=min(100, steps // 10),
                        schedule="cosine", grad_clip=1.0, seed=seed, metric="t2i_R@1", mode="max", desc="tiny CLIP", **kw)
 
-def pretrain_world_clip(world, steps:int=1500, batch_size:int=128, seed:int=0, preset="tiny", eval_every:int|None=None,
+def pretrain_world_clip(world, steps:int=CLIP_STEPS, batch_size:int=128, seed:int=0, preset="tiny", eval_every:int|None=None,
                         progress:bool=True):
     "Train a tiny CLIP from scratch on `world`'s training images; validation picks the best step. Returns (bundle, history)."
     train, val = world.captions.split("train"), world.captions.split("val")
@@ -276,52 +291,155 @@ def plot_similarity(bundle:ClipBundle, records:Sequence, n:int=12, ax=None):
     ax.set_yticks([]); ax.set_title("tiny CLIP: cosine similarity, images (rows) vs captions (columns)", fontsize=9)
     return S
 
+# %% ../nbs/04_clip.ipynb #88304038
+def linear_probe(x_train:torch.Tensor, y_train:torch.Tensor, x_test:torch.Tensor, weight_decay:float=1e-3,
+                 max_iter:int=200, seed:int=0) -> torch.Tensor:
+    "Multinomial logistic regression (L-BFGS, L2 penalty) on L2-normalised, standardised features; the predicted test labels."
+    xtr, xte = F.normalize(x_train.float(), dim=-1), F.normalize(x_test.float(), dim=-1)
+    mu, sd = xtr.mean(0), xtr.std(0) + 1e-6
+    xtr, xte = (xtr - mu) / sd, (xte - mu) / sd
+    g = torch.Generator().manual_seed(seed)
+    lin = nn.Linear(xtr.shape[1], int(y_train.max()) + 1)
+    with torch.no_grad(): lin.weight.normal_(0, 0.01, generator=g); lin.bias.zero_()
+    opt = torch.optim.LBFGS(lin.parameters(), max_iter=max_iter, line_search_fn="strong_wolfe")
+    def closure():
+        opt.zero_grad()
+        loss = F.cross_entropy(lin(xtr), y_train) + weight_decay * lin.weight.pow(2).sum()
+        loss.backward(); return loss
+    with torch.enable_grad(): opt.step(closure)
+    with torch.no_grad(): return lin(xte).argmax(1)
+
+def portrait_prompts(attribute:str, value) -> list[str]:
+    "Zero-shot prompts for one value of a portrait attribute, in the phrasing of the world's references."
+    from personacap import world as W
+    A, art, exprs = W.PORTRAIT_ATTRS, W._article, ("smiling", "neutral", "frowning")
+    first = lambda attr: [ws[0] for ws in A[attr].values() if ws]           # the common word of every value
+    ws = A[attribute][value]
+    if attribute == "expression": return [f"{art(w)} {w} {n}" for w in ws for n in W.FACE_NOUNS]
+    if attribute == "hair": return [f"{art(e)} {e} face with {w} hair" for w in ws for e in exprs]
+    if attribute == "eyes": return [f"{art(e)} {e} {f} face with {w} eyes" for w in ws for e in exprs for f in first("face")]
+    if attribute == "face": return [f"{art(e)} {e} {w} face with {x} eyes" for w in ws for e in exprs for x in first("eyes")]
+    if attribute == "skin": return [f"a cartoon of {art(e)} {e} {w} face with {h} hair" for w in ws for e in exprs for h in first("hair")]
+    if attribute == "background": return [f"a cartoon of a face on {art(w)} {w} background" for w in ws]
+    if attribute in ("glasses", "hat"):
+        thing = "glasses" if attribute == "glasses" else "a hat"
+        return [f"a cartoon of {art(e)} {e} face with hair" + (f", wearing {thing}," if value else "") + f" on a {b} background"
+                for e in exprs for b in A["background"]]
+    raise ConfigError(f"no prompts for portrait attribute {attribute!r}", fix=f"use one of {list(A)}")
+
+def zero_shot_classify(bundle:ClipBundle, img_emb:torch.Tensor, prompts:Sequence[Sequence[str]]) -> torch.Tensor:
+    "Index of the class whose prompt ensemble (mean of normalised text embeddings) is closest to each image embedding."
+    cls = torch.stack([F.normalize(F.normalize(bundle.encode_text(list(p)), dim=-1).mean(0), dim=0) for p in prompts])
+    return (F.normalize(img_emb.float(), dim=-1) @ cls.T).argmax(1)
+
+PROBE_WEIGHT_DECAYS = (1e-4, 1e-3, 1e-2)
+
+def portrait_attribute_report(bundle:ClipBundle, world, train_split:str="train", val_split:str="val",
+                              test_split:str="test") -> list[dict]:
+    """For every portrait attribute of the world: majority baseline, linear-probe and zero-shot accuracy on `test_split`.
+    The probe is fit on `train_split`; its weight decay is the one of `PROBE_WEIGHT_DECAYS` best on `val_split`."""
+    from personacap import world as W
+    tr, va, te = world.portraits(train_split), world.portraits(val_split), world.portraits(test_split)
+    e_tr, e_va, e_te = (bundle.encode_pixels(records_pixels(bundle, r)) for r in (tr, va, te))
+    rows = []
+    for a, vals in W.PORTRAIT_ATTRS.items():
+        vals = list(vals)
+        y_tr, y_va, y_te = (torch.tensor([vals.index(world.truth.portrait(r.image_id)[a]) for r in recs]) for recs in (tr, va, te))
+        majority = (y_te == torch.bincount(y_tr, minlength=len(vals)).argmax()).float().mean().item()
+        wd = max(PROBE_WEIGHT_DECAYS, key=lambda w: (linear_probe(e_tr, y_tr, e_va, weight_decay=w) == y_va).float().mean().item())
+        probe = (linear_probe(e_tr, y_tr, e_te, weight_decay=wd) == y_te).float().mean().item()
+        zs = (zero_shot_classify(bundle, e_te, [portrait_prompts(a, v) for v in vals]) == y_te).float().mean().item()
+        rows.append(dict(attribute=a, n_values=len(vals), majority=majority, probe=probe, zero_shot=zs, n_test=len(te)))
+    return rows
+
 # %% ../nbs/04_clip.ipynb #c800f146
-def clip_features(bundle:ClipBundle, records:Sequence, cache_dir=None, batch_size:int=256, progress:bool=False) -> torch.Tensor:
+def clip_features(bundle:ClipBundle, records:Sequence, cache_dir=None, batch_size:int=256, progress:bool=True) -> torch.Tensor:
     "Cached CLIP image embeddings, one row per record (records of the same image share a row's value)."
     paths = {r.image_id: r.image_path for r in records}
     return cached_image_features(bundle, [r.image_id for r in records], lambda k: load_image(paths[k]),
                                  cache_dir=cache_dir, batch_size=batch_size, progress=progress)
 
 # %% ../nbs/04_clip.ipynb #8ff53c32
-from .cli import register
+def _swap_into(new:Path, out:Path):
+    """Put the complete folder `new` at `out`, keeping the old `out` until the new one is in place: `out` becomes
+    `.<name>.old`, `new` becomes `out`, then the old copy is deleted. A crash between the two renames leaves the old
+    checkpoint in `.<name>.old`, which `default_clip_dir` finds and the next run restores."""
+    old = out.with_name(f".{out.name}.old")
+    if out.exists():
+        if old.exists(): shutil.rmtree(old)
+        os.replace(out, old)
+    os.replace(new, out)
+    if old.exists(): shutil.rmtree(old)
 
-# %% ../nbs/04_clip.ipynb #43223e1b
-def _pretrain_args(p):
-    p.add_argument("--steps", type=int, default=1500); p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--seed", type=int, default=0); p.add_argument("--out", default=str(default_clip_dir()))
-    p.add_argument("--world-seed", type=int, default=0)
+def _pretrain_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="personacap pretrain-clip",
+                                description="Pretrain the tiny CLIP on the synthetic world and save it, with a card of how it was made "
+                                            "and what it reached, into --out (replaced atomically).")
+    p.add_argument("--steps", type=int, default=CLIP_STEPS, help="training steps (default %(default)s)")
+    p.add_argument("--batch-size", type=int, default=128, help="(image, caption) pairs per step (default %(default)s)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the initialisation and the batches")
+    p.add_argument("--world-seed", type=int, default=0, help="seed of the synthetic world")
+    p.add_argument("--preset", default="tiny", help="preset whose clip_config and world are used (default %(default)s)")
+    p.add_argument("--patch-size", type=int, default=None, help="vision patch size (default: the preset's clip_config)")
+    p.add_argument("--out", default=None, help="output folder (default: the shipped data/tiny_clip)")
+    return p
 
-@register("pretrain-clip", "pretrain the tiny CLIP on the synthetic world and save it with a card", _pretrain_args)
-def _pretrain_cmd(args):
+def pretrain_clip_main(argv:Sequence[str]|None=None) -> int:
+    "`personacap pretrain-clip`: train the tiny CLIP, measure it, and swap it (with its card) into `--out`. Returns an exit code."
     import platform, shlex, sys
-    world = load_world("tiny", seed=args.world_seed)
-    t0 = time.time()
-    bundle, h = pretrain_world_clip(world, steps=args.steps, batch_size=args.batch_size, seed=args.seed)
-    mins = (time.time() - t0) / 60
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["pretrain-clip"]: argv = argv[1:]                   # called as `personacap pretrain-clip ...`
+    args = _pretrain_parser().parse_args(argv)
+    out = Path(args.out) if args.out else default_clip_dir()
+    if out.name == ".tiny_clip.old": out = out.with_name("tiny_clip")
+    old = out.with_name(f".{out.name}.old")
+    if not out.exists() and old.exists(): os.replace(old, out)          # recover from a crash mid-swap
+    p = get_preset(args.preset)
+    if args.patch_size:
+        c = p.clip_config
+        p = get_preset(p, clip_config={**c, "vision_config": {**c["vision_config"], "patch_size": args.patch_size}})
+    world = load_world(p, seed=args.world_seed)
+    t0, c0 = time.time(), time.process_time()
+    bundle, h = pretrain_world_clip(world, steps=args.steps, batch_size=args.batch_size, seed=args.seed, preset=p)
+    mins, cpu_mins = (time.time() - t0) / 60, (time.process_time() - c0) / 60
     res = evaluate_retrieval(bundle, world.captions.split("test"))
-    out = Path(args.out); tmp = out.with_name(out.name + ".tmp")
-    if tmp.exists(): shutil.rmtree(tmp)
-    bundle.save(tmp)
-    cmd = "personacap pretrain-clip " + " ".join(shlex.quote(a) for a in sys.argv[2:]) if len(sys.argv) > 1 else "personacap pretrain-clip"
-    card = f"""# tiny CLIP (personacap)
+    rep = portrait_attribute_report(bundle, world)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.new.", dir=out.parent))
+    try:
+        bundle.save(tmp)
+        cmd = "personacap pretrain-clip" + "".join(" " + shlex.quote(a) for a in argv)
+        vc = bundle.model.config.vision_config
+        rows = "\n".join(f"| {r['attribute']} | {r['n_values']} | {r['majority']:.2f} | {r['probe']:.2f} | {r['zero_shot']:.2f} |" for r in rep)
+        card = f"""# tiny CLIP (personacap)
 
 A CLIP in miniature for the `tiny` preset, trained from scratch on the synthetic world
 (chapter 04_clip). It knows only the world: shapes, colours, positions and cartoon faces.
+Every number below was measured by the run that wrote this folder.
 
 - made by: `{cmd}`
 - recipe: `world_clip_recipe(steps={args.steps}, batch_size={args.batch_size}, seed={args.seed})`, world seed {args.world_seed}
-  ({world.root.name}); best validation step {h.best_step} (t2i R@1 {h.best_value:.3f})
-- size: {sum(p.numel() for p in bundle.model.parameters()):,} parameters; vision patch {bundle.model.config.vision_config.patch_size}, image {bundle.model.config.vision_config.image_size} px
-- training time: {mins:.1f} min on {platform.processor() or platform.machine()} CPU, {torch.get_num_threads()} thread(s)
+  ({world.root.name}, world version {world.info.get("version")}); best validation step {h.best_step} (t2i R@1 {h.best_value:.3f})
+- size: {sum(q.numel() for q in bundle.model.parameters()):,} parameters; vision: patch {vc.patch_size}, image {vc.image_size} px,
+  {vc.num_hidden_layers} layers of width {vc.hidden_size}; projection {bundle.model.config.projection_dim}
+- training time: {mins:.1f} min wall clock, {cpu_mins:.1f} min of CPU time, on {platform.processor() or platform.machine()} CPU,
+  {torch.get_num_threads()} thread(s) (wall clock exceeds CPU time when the machine is shared)
 - test split retrieval ({res['n_images']} images, chance R@1 {res['chance_R@1']:.4f}):
   text-to-image R@1 {res['t2i_R@1']:.3f}, R@5 {res['t2i_R@5']:.3f};
   image-to-text R@1 {res['i2t_R@1']:.3f}, R@5 {res['i2t_R@5']:.3f}
+- portrait attributes on the test portraits: a linear probe on the image embeddings (fit on the training
+  portraits) and zero-shot prompts, against the majority class:
+
+| attribute | values | majority | probe | zero-shot |
+|---|---|---|---|---|
+{rows}
 
 Measured on the synthetic world's test split, not on any real dataset.
 """
-    (tmp/"README.md").write_text(card, encoding="utf-8")
-    if out.exists(): shutil.rmtree(out)
-    tmp.rename(out)
+        atomic_write_text(tmp/"README.md", card)
+        os.chmod(tmp, 0o755)                                            # mkdtemp makes it private
+        _swap_into(tmp, out)
+    finally:
+        if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)
     print(card)
     return 0
