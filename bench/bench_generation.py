@@ -13,8 +13,10 @@ import argparse, platform, time
 import torch
 from transformers.utils import logging as hf_logging
 
-from personacap.core import get_preset, seed_everything, tiny_word_tokenizer
-from personacap.clipcap import build_clipcap, generate_captions
+from personacap.core import get_preset, seed_everything
+from personacap.text import train_tokenizer
+from personacap.clipcap import build_clipcap
+from personacap.captioning import generate_captions
 
 
 def main(argv=None):
@@ -29,7 +31,7 @@ def main(argv=None):
 
     seed_everything(0)
     words = [f"{c} {s}" for c in ("red", "green", "blue", "yellow") for s in ("circle", "square", "triangle")]
-    tok = tiny_word_tokenizer(["a small large on the left right " + " ".join(words)])
+    tok = train_tokenizer(["a small large on the left right " + " ".join(words)])
     model = build_clipcap("tiny", tok, mapper=a.mapper).eval()
     feats = torch.randn(a.n, model.config.clip_dim)
     kw = dict(max_new_tokens=a.tokens, min_new_tokens=a.tokens, num_beams=a.num_beams)

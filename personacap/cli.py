@@ -6,27 +6,35 @@ Docs: https://personacap.github.io/personacap/cli.html.md"""
 
 # %% ../nbs/90_cli.ipynb #3249ab3c
 from __future__ import annotations
-import argparse, os, platform, shutil, subprocess, sys, json
+import argparse, os, platform, shutil, subprocess, sys, json, importlib
 from importlib import metadata
-from .core import get_preset, get_device, hub_reachable, PersonacapError
 
 # %% auto #0
-__all__ = ['COMMANDS', 'java_version', 'environment_info', 'format_info', 'register', 'build_parser', 'main']
+__all__ = ['COMMANDS', 'java_version', 'nvidia_gpu', 'environment_info', 'format_info', 'info_main', 'commands', 'usage', 'main']
 
 # %% ../nbs/90_cli.ipynb #0ff9be4e
-def java_version(timeout:float=10) -> str|None:
-    "First line of `java -version`, or None when Java is missing or broken."
-    exe = shutil.which("java")
+def _first_line(cmd:list[str], timeout:float) -> str|None:
+    exe = shutil.which(cmd[0])
     if exe is None: return None
-    try: r = subprocess.run([exe, "-version"], capture_output=True, text=True, timeout=timeout)
+    try: r = subprocess.run([exe, *cmd[1:]], capture_output=True, text=True, timeout=timeout)
     except (OSError, subprocess.SubprocessError): return None
     if r.returncode != 0: return None
     out = (r.stderr or r.stdout).strip().splitlines()
     return out[0] if out else None
 
+def java_version(timeout:float=10) -> str|None:
+    "First line of `java -version`, or None when Java is missing or broken."
+    return _first_line(["java", "-version"], timeout)
+
+def nvidia_gpu(timeout:float=10) -> str|None:
+    "The first GPU `nvidia-smi -L` lists, or None when there is no NVIDIA driver or GPU."
+    line = _first_line(["nvidia-smi", "-L"], timeout)
+    return line if line and line.startswith("GPU") else None
+
 # %% ../nbs/90_cli.ipynb #a6df085b
 _PKGS = ("personacap", "torch", "transformers", "peft", "tokenizers", "safetensors", "accelerate",
          "pycocoevalcap", "nltk", "pillow", "matplotlib", "ipywidgets", "tqdm", "numpy")
+_CHECKPOINTS = ("clip_id", "gpt2_id", "blip_id", "resnet_id")
 
 def _version(pkg:str) -> str|None:
     try: return metadata.version(pkg)
@@ -34,71 +42,90 @@ def _version(pkg:str) -> str|None:
 
 def environment_info(preset:str|None=None) -> dict:
     "Preset, device, versions and Java, as a dict."
+    gpu = nvidia_gpu()
+    source = "argument" if preset else ("PERSONACAP_PRESET" if os.environ.get("PERSONACAP_PRESET") else "automatic")
+    d = {"preset_source": source, "python": platform.python_version(), "platform": platform.platform(),
+         "packages": {k: _version(k) for k in _PKGS}, "java": java_version()}
+    name = preset or os.environ.get("PERSONACAP_PRESET")
+    if gpu is None and not os.environ.get("PERSONACAP_DEVICE") and (name or "tiny").strip().lower() == "tiny":
+        offline = any(os.environ.get(k, "").strip().lower() in ("1", "true", "yes", "on") for k in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
+        d.update(preset="tiny", device="cpu", cuda=False, gpu=None, checkpoints={k: None for k in _CHECKPOINTS},   # tiny builds from configs
+                 hub_reachable=False if offline else None)
+        return d
+    from personacap.core import get_preset, get_device, hub_reachable
     import torch
     p = get_preset(preset)
-    return {
-        "preset": p.name, "preset_source": "argument" if preset else ("PERSONACAP_PRESET" if os.environ.get("PERSONACAP_PRESET") else "automatic"),
-        "device": str(get_device()), "cuda": torch.cuda.is_available(),
-        "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
-        "hub_reachable": hub_reachable(), "python": platform.python_version(), "platform": platform.platform(),
-        "packages": {k: _version(k) for k in _PKGS}, "java": java_version(),
-        "checkpoints": {k: getattr(p, k) for k in ("clip_id", "gpt2_id", "blip_id", "resnet_id")},
-    }
+    d.update(preset=p.name, device=str(get_device()), cuda=torch.cuda.is_available(),
+             gpu=torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+             hub_reachable=hub_reachable(), checkpoints={k: getattr(p, k) for k in _CHECKPOINTS})
+    return d
 
 def format_info(d:dict) -> str:
     "Human-readable lines for `environment_info`."
+    hub = {True: "yes", False: "no", None: "not checked (not needed without a GPU: the tiny preset runs offline)"}[d["hub_reachable"]]
     rows = [("preset", f"{d['preset']} ({d['preset_source']})"), ("device", d["device"] + (f" ({d['gpu']})" if d["gpu"] else "")),
-            ("hub reachable", "yes" if d["hub_reachable"] else "no"), ("python", d["python"]),
+            ("hub reachable", hub), ("python", d["python"]),
             ("java", d["java"] or "not found: METEOR and the PTB tokenizer will be skipped")]
     rows += [(k, v or "not installed") for k, v in d["packages"].items()]
     rows += [(k, v or "built from config (tiny)") for k, v in d["checkpoints"].items()]
     w = max(len(k) for k, _ in rows)
     return "\n".join(f"{k:<{w}}  {v}" for k, v in rows)
 
-# %% ../nbs/90_cli.ipynb #d3651bc2
-COMMANDS: dict[str, tuple[str, callable, callable]] = {}
-
-def register(name:str, help:str, add_arguments=None):
-    "Decorator: make `run(args)` the subcommand `name`."
-    def deco(run):
-        COMMANDS[name] = (help, add_arguments or (lambda p: None), run)
-        return run
-    return deco
-
-def _info_args(p):
-    p.add_argument("--preset", choices=["tiny", "full"], help="override the preset (default: $PERSONACAP_PRESET or automatic)")
-    p.add_argument("--json", action="store_true", help="print machine-readable JSON")
-
-@register("info", "print the preset, device, library versions and whether Java is available", _info_args)
-def _info(args):
+def info_main(argv:list[str]|None=None) -> int:
+    "`personacap info`: print the preset, device, versions and whether Java is there."
+    ap = argparse.ArgumentParser(prog="personacap info", description="print the preset, device, library versions and whether Java is available")
+    ap.add_argument("--preset", choices=["tiny", "full"], help="override the preset (default: $PERSONACAP_PRESET or automatic)")
+    ap.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    args = ap.parse_args(argv)
     d = environment_info(args.preset)
     print(json.dumps(d, indent=2) if args.json else format_info(d))
     return 0
 
-def build_parser() -> argparse.ArgumentParser:
-    "The `personacap` argument parser with every registered subcommand."
-    _load_plugins()
-    ap = argparse.ArgumentParser(prog="personacap", description="personacap: image captioning and personalized captioning, taught in notebooks.")
-    ap.add_argument("--version", action="version", version=f"personacap {_version('personacap')}")
-    sub = ap.add_subparsers(dest="command", metavar="COMMAND", title="commands")
-    for name, (hlp, add, _) in COMMANDS.items():
-        add(sub.add_parser(name, help=hlp, description=hlp))
-    return ap
+# %% ../nbs/90_cli.ipynb #d3651bc2
+COMMANDS: dict[str, tuple[str, str]] = {
+    "info": ("personacap.cli:info_main", "print the preset, device, library versions and whether Java is available"),
+    "pretrain-clip": ("personacap.clip:pretrain_clip_main", "pretrain the tiny CLIP on the synthetic world and save it with a card"),
+    "tour": ("personacap.tour:tour_main", "train and score every captioner on one dataset and print the comparison tables"),
+}
 
-def _load_plugins():
-    "Import the modules that register subcommands (each chapter with a command adds itself here)."
-    import importlib
-    for m in ("personacap.clip", "personacap.tour"):
-        try: importlib.import_module(m)
-        except ModuleNotFoundError as e:
-            if e.name != m: raise
+def commands() -> dict[str, tuple[str, str]]:
+    "The built-in commands and those other packages declare in the entry-point group `personacap.commands`."
+    out = dict(COMMANDS)
+    try: eps = metadata.entry_points(group="personacap.commands")
+    except Exception: eps = ()
+    for ep in eps: out.setdefault(ep.name, (ep.value, f"(from {ep.value.split(':')[0]})"))
+    return out
+
+def _load(target:str):
+    mod, _, fn = target.partition(":")
+    return getattr(importlib.import_module(mod), fn)
+
+def usage(cmds:dict|None=None) -> str:
+    "The text of `personacap --help`."
+    cmds = cmds or commands()
+    w = max(map(len, cmds))
+    lines = ["usage: personacap [--version] COMMAND [ARGS...]", "",
+             "personacap: image captioning and personalized captioning, taught in notebooks.", "", "commands:"]
+    lines += [f"  {n:<{w}}  {h}" for n, (_, h) in cmds.items()]
+    lines += ["", "`personacap COMMAND --help` shows a command's own options."]
+    return "\n".join(lines)
 
 def main(argv:list[str]|None=None) -> int:
     "Entry point of the `personacap` command."
-    ap = build_parser()
-    args = ap.parse_args(argv)
-    if not args.command: ap.print_help(); return 0
-    try: return COMMANDS[args.command][2](args) or 0
-    except PersonacapError as e:
-        print(f"personacap {args.command}: error: {e}", file=sys.stderr)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    cmds = commands()
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(usage(cmds)); return 0
+    if argv[0] == "--version":
+        print(f"personacap {_version('personacap')}"); return 0
+    name, rest = argv[0], argv[1:]
+    if name not in cmds:
+        print(f"personacap: error: unknown command {name!r}\n\n{usage(cmds)}", file=sys.stderr); return 2
+    try: return _load(cmds[name][0])(rest) or 0
+    except SystemExit as e:             # argparse: --help (0) or a usage error (2)
+        return e.code if isinstance(e.code, int) else 0
+    except Exception as e:
+        core = sys.modules.get("personacap.core")      # a PersonacapError means the command imported core
+        if core is None or not isinstance(e, core.PersonacapError): raise
+        print(f"personacap {name}: error: {e}", file=sys.stderr)
         return 2

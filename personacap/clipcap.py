@@ -16,22 +16,22 @@ from torch import nn
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['PREFIX_NORMS', 'MAPPERS', 'GPT2_MODES', 'VARIANTS', 'CACHE_VERSION', 'normalize_prefix', 'MLPMapper',
-           'TransformerMapper', 'ClipCapConfig', 'ClipCapModel', 'encode_captions', 'count_parameters',
-           'generate_captions', 'clipcap_tokenizer', 'build_clipcap', 'clipcap_loss', 'load_original_clipcap',
-           'variant_settings', 'default_steps', 'variant_tokenizer', 'FeatureCaptionDataset', 'FeatureCaptionCollator',
-           'caption_eval_fn', 'CaptionRun', 'train_clipcap', 'load_clipcap_run', 'cached_clipcap', 'world_clipcap']
+__all__ = ['PREFIX_NORMS', 'MAPPERS', 'GPT2_MODES', 'ORIGINAL_RECIPE', 'ORIGINAL_WARMUP', 'RECIPE_PATH', 'RECIPES', 'STUDY_ROWS',
+           'normalize_prefix', 'MLPMapper', 'TransformerMapper', 'ClipCapConfig', 'ClipCapModel', 'clipcap_tokenizer',
+           'build_clipcap', 'load_original_clipcap', 'recipe_settings', 'recipe_tokenizer', 'train_clipcap',
+           'cached_clipcap', 'world_clipcap', 'consensus_caption', 'nearest_neighbour_captions']
 
 # %% ../nbs/10_clipcap.ipynb #9bea2e40
 from transformers import PretrainedConfig, PreTrainedModel, GPT2Config, GPT2LMHeadModel, AutoTokenizer
 
 # %% ../nbs/10_clipcap.ipynb #cdc64702
-from .core import (Preset, get_preset, load_pretrained, torch_load_weights, tiny_word_tokenizer,
-                             ConfigError, CheckpointError, PersonacapError, fit, TrainConfig, History, seed_everything,
-                             cache_dir as personacap_cache_dir)
-from .data import load_world, gpt2_style_tokenizer, custom_tokenizer
+from .core import (Preset, get_preset, load_pretrained, torch_load_weights, ConfigError, CheckpointError,
+                             PersonacapError, TrainConfig, seed_everything)
+from .text import general_tokenizer, pretrained_tokenizer, retrain_tokenizer
+from .captioning import (encode_captions, caption_loss, generate_captions, count_parameters, CaptionRun,
+                                   train_captioner, cached_run, records_key, digest)
+from .data import load_world
 from .clip import load_clip, clip_features
-from .metrics import score
 
 # %% ../nbs/10_clipcap.ipynb #20a0b4eb
 PREFIX_NORMS = ("l2", "none")
@@ -165,53 +165,11 @@ class ClipCapModel(PreTrainedModel):
         mask = torch.ones(prefix.shape[:2], dtype=torch.long, device=prefix.device)
         return self.gpt.generate(inputs_embeds=prefix, attention_mask=mask, **gen_kwargs)
 
-# %% ../nbs/10_clipcap.ipynb #5b4a5612
-def encode_captions(tok, captions, max_length=None):
-    "input_ids / attention_mask / labels for `captions`: no BOS, EOS appended, right-padded, -100 labels."
-    rows = [r[:max_length - 1] if max_length else r for r in tok(list(captions), add_special_tokens=False).input_ids]
-    rows = [r + [tok.eos_token_id] for r in rows]
-    T, pad = max(map(len, rows)), tok.pad_token_id
-    ids = torch.tensor([r + [pad] * (T - len(r)) for r in rows])
-    mask = torch.tensor([[1] * len(r) + [0] * (T - len(r)) for r in rows])
-    return {"input_ids": ids, "attention_mask": mask, "labels": ids.masked_fill(mask == 0, -100)}
-
-# %% ../nbs/10_clipcap.ipynb #efe902dd
-def count_parameters(model:nn.Module) -> dict:
-    "Total and trainable parameter counts."
-    ps = list(model.parameters())
-    return {"total": sum(p.numel() for p in ps), "trainable": sum(p.numel() for p in ps if p.requires_grad)}
-
-# %% ../nbs/10_clipcap.ipynb #a680cd06
-def generate_captions(model, features:torch.Tensor, tokenizer, batch_size:int=256, max_new_tokens:int=30,
-                      num_beams:int=1, do_sample:bool=False, num_return_sequences:int=1, **gen_kwargs) -> list:
-    """Captions for `features` (one row per image), `batch_size` images per `generate` call.
-    Returns a list of strings, or a list of lists when `num_return_sequences > 1`."""
-    if num_return_sequences > 1 and not do_sample and num_return_sequences > num_beams:
-        raise ConfigError(f"num_return_sequences={num_return_sequences} needs do_sample=True or num_beams >= it")
-    if len(features) == 0: return []
-    eos = tokenizer.eos_token_id
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos
-    was = model.training; model.eval(); out = []
-    try:
-        for i in range(0, len(features), batch_size):
-            ids = model.generate(features[i:i + batch_size], max_new_tokens=max_new_tokens, num_beams=num_beams,
-                                 do_sample=do_sample, num_return_sequences=num_return_sequences,
-                                 eos_token_id=eos, pad_token_id=pad, **gen_kwargs)
-            out += [s.strip() for s in tokenizer.batch_decode(ids, skip_special_tokens=True)]
-    finally: model.train(was)
-    if num_return_sequences > 1: out = [out[i:i + num_return_sequences] for i in range(0, len(out), num_return_sequences)]
-    return out
-
 # %% ../nbs/10_clipcap.ipynb #1486e053
-def clipcap_tokenizer(preset:str|Preset|None=None, texts:Sequence[str]|None=None):
-    "GPT-2's tokenizer (pad = eos) in `full`; a word-level tokenizer trained on `texts` in `tiny`."
+def clipcap_tokenizer(preset:str|Preset|None=None):
+    "GPT-2's tokenizer (pad = eos) in `full`; the shipped GPT-2 stand-in trained on general text in `tiny`."
     p = get_preset(preset)
-    if p.gpt2_id:
-        tok = load_pretrained(AutoTokenizer, p.gpt2_id)
-        if tok.pad_token is None: tok.pad_token = tok.eos_token
-        return tok
-    if not texts: raise ConfigError("the tiny preset trains its tokenizer on the captions", fix="pass texts=<training captions>")
-    return tiny_word_tokenizer(texts)
+    return pretrained_tokenizer(p.gpt2_id) if p.gpt2_id else general_tokenizer()
 
 def build_clipcap(preset:str|Preset|None=None, tokenizer=None, *, clip_dim:int|None=None, mapper:str="mlp",
                   gpt2_mode:str="finetune", prefix_length:int|None=None, mapper_layers:int|None=None, **config_kwargs) -> ClipCapModel:
@@ -234,14 +192,9 @@ def build_clipcap(preset:str|Preset|None=None, tokenizer=None, *, clip_dim:int|N
                           eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id).to_dict()
     if clip_dim is None: clip_dim = p.clip_config.get("projection_dim", 512) if p.clip_config else 512
     cfg = ClipCapConfig(clip_dim=clip_dim, prefix_length=prefix_length or p.prefix_length, mapper=mapper, gpt2_mode=gpt2_mode,
-                        mapper_layers=mapper_layers or (8 if p.gpt2_id else 2), gpt2_config=gcfg,
+                        mapper_layers=mapper_layers or p.mapper_layers, gpt2_config=gcfg,
                         gpt2_name_or_path=p.gpt2_id, **config_kwargs)
     return ClipCapModel(cfg, gpt=gpt)
-
-def clipcap_loss(model, batch:dict) -> torch.Tensor:
-    "The loss `fit` minimises: mean cross-entropy over caption tokens (batch: clip_features, input_ids, attention_mask, labels)."
-    return model(batch["clip_features"], input_ids=batch["input_ids"], attention_mask=batch.get("attention_mask"),
-                 labels=batch["labels"]).loss
 
 # %% ../nbs/10_clipcap.ipynb #a3cb771e
 _ORIG_LAYER = {"norm1": "norm1", "norm2": "norm2", "attn.project": "self_attn.out_proj",
@@ -336,171 +289,89 @@ def _from_original(proj, gpt, path, gpt2_name_or_path, n_head, mapper_heads, pre
         model = wrapped
     return model
 
-# %% ../nbs/10_clipcap.ipynb #ce32dc04
-VARIANTS = ("original", "+ gradient clipping", "+ custom tokenizer")
+# %% ../nbs/10_clipcap.ipynb #330ab72d
+ORIGINAL_RECIPE = dict(prefix_norm="none", weight_decay=0.0, warmup="original", grad_clip=None, select="last",
+                       tokenizer="base")
+ORIGINAL_WARMUP = 100 / 26_595             # the original's 100 warm-up steps of 30 epochs x 886 steps (Flickr8k, batch 40)
+RECIPE_PATH = (("+ L2 prefix", dict(prefix_norm="l2")), ("+ weight decay, warm-up", dict(weight_decay=0.01, warmup="preset")),
+               ("+ gradient clipping", dict(grad_clip=1.0)), ("+ validation selection", dict(select="cider_d")))
 
-def variant_settings(variant:str) -> dict:
-    "What a ClipCap variant changes: `grad_clip` and which tokenizer (`'base'` or `'custom'`). Variants are cumulative."
-    if variant not in VARIANTS: raise ConfigError(f"unknown ClipCap variant {variant!r}", fix=f"use one of {VARIANTS}")
-    i = VARIANTS.index(variant)
-    return {"grad_clip": 1.0 if i >= 1 else None, "tokenizer": "custom" if i >= 2 else "base"}
+def _recipes() -> dict:
+    out = {"original": dict(ORIGINAL_RECIPE), "+ gradient clipping": {**ORIGINAL_RECIPE, "grad_clip": 1.0},
+           "+ custom tokenizer": {**ORIGINAL_RECIPE, "tokenizer": "custom"}}
+    cur = dict(ORIGINAL_RECIPE)
+    for i, (label, change) in enumerate(RECIPE_PATH, 1):
+        cur = {**cur, **change}
+        out["ours" if i == len(RECIPE_PATH) else f"path {i}: {label}"] = dict(cur)
+    return out
 
-def default_steps(preset:str|Preset|None=None) -> int:
-    "Training steps for the world experiments: 200 in `tiny`, the preset's `max_steps` otherwise."
-    p = get_preset(preset)
-    return 200 if p.name == "tiny" else p.max_steps
+RECIPES = _recipes()
+STUDY_ROWS = ("original", "+ gradient clipping", "+ custom tokenizer")
 
-def variant_tokenizer(variant:str, preset:str|Preset|None=None, texts:Sequence[str]|None=None, custom_vocab_size:int|None=None):
-    """The tokenizer of a variant. Base: GPT-2's (`full`) or the GPT-2-style stand-in trained on `texts` (`tiny`).
-    Custom: the base re-trained on `texts` with `custom_vocab_size` tokens (default: 2/3 of the base's in `tiny`, 8,000 in `full`)."""
-    p = get_preset(preset)
-    if p.gpt2_id: base = clipcap_tokenizer(p)
-    else:
-        if not texts: raise ConfigError("the tiny preset trains its tokenizer on the captions", fix="pass texts=<training captions>")
-        base = gpt2_style_tokenizer(texts)
-    if base.pad_token is None: base.pad_token = base.eos_token
-    if variant_settings(variant)["tokenizer"] == "base": return base
+def recipe_settings(recipe:str) -> dict:
+    "What a ClipCap training recipe sets: prefix_norm, weight_decay, warmup, grad_clip, select ('last'|'cider_d'), tokenizer."
+    if recipe not in RECIPES: raise ConfigError(f"unknown ClipCap recipe {recipe!r}", fix=f"use one of {list(RECIPES)}")
+    return dict(RECIPES[recipe])
+
+def recipe_tokenizer(recipe:str, preset:str|Preset|None=None, texts:Sequence[str]|None=None):
+    "The recipe's tokenizer: the base (`clipcap_tokenizer`), or the base retrained on `texts` with the same vocabulary size."
+    base = clipcap_tokenizer(preset)
+    if recipe_settings(recipe)["tokenizer"] == "base": return base
     if not texts: raise ConfigError("a custom tokenizer is trained on the captions", fix="pass texts=<training captions>")
-    n = custom_vocab_size or (8000 if p.gpt2_id else 2 * len(base) // 3)
-    return custom_tokenizer(base, texts, n)
-
-# %% ../nbs/10_clipcap.ipynb #957e89ff
-class FeatureCaptionDataset(torch.utils.data.Dataset):
-    "One example per (image, reference caption): (row of `inputs`, caption). `inputs`: one row per record."
-    def __init__(self, records:Sequence, inputs:torch.Tensor):
-        if len(records) != len(inputs):
-            raise ConfigError(f"{len(inputs)} input rows for {len(records)} records", fix="compute the inputs for these records, in order")
-        self.inputs, self.index = inputs, [(i, c) for i, r in enumerate(records) for c in r.captions]
-        if not self.index: raise ConfigError("the records have no captions")
-    def __len__(self): return len(self.index)
-    def __getitem__(self, k):
-        i, c = self.index[k]
-        return self.inputs[i], c
-
-class FeatureCaptionCollator:
-    "Batches {`key`: stacked inputs, input_ids, attention_mask, labels} through `encode_captions`."
-    def __init__(self, tokenizer, key:str="clip_features", max_length:int|None=None):
-        self.tok, self.key, self.max_length = tokenizer, key, max_length
-    def __call__(self, rows):
-        xs, caps = zip(*rows)
-        return {self.key: torch.stack(xs), **encode_captions(self.tok, caps, self.max_length)}
-
-def caption_eval_fn(records:Sequence, inputs:torch.Tensor, tokenizer, n_images:int|None=100, max_new_tokens:int=40,
-                    batch_size:int=256, **gen_kwargs):
-    "An `eval_fn` for `fit`: greedy captions for the first `n_images` records, scored by CIDEr-D (pure-Python tokenizer)."
-    recs, x = list(records[:n_images]), inputs[:n_images]
-    ids = [r.image_id for r in recs]; refs = {r.image_id: list(r.captions) for r in recs}
-    def eval_fn(model) -> dict:
-        preds = generate_captions(model, x, tokenizer, batch_size=batch_size, max_new_tokens=max_new_tokens, **gen_kwargs)
-        return {"cider_d": score(dict(zip(ids, preds)), refs, metrics=("cider_d",), use_java=False, tokenizer="simple").cider_d}
-    return eval_fn
-
-# %% ../nbs/10_clipcap.ipynb #bfc2f5ed
-@dataclass
-class CaptionRun:
-    "A trained captioner, its tokenizer, its `History` and its settings."
-    model: nn.Module
-    tokenizer: object
-    history: History
-    name: str = ""
-    settings: dict = field(default_factory=dict)
-    @property
-    def seconds(self) -> float: return self.history.train_seconds
-    @property
-    def params(self) -> int: return count_parameters(self.model)["total"]
-    def caption(self, inputs:torch.Tensor, **gen_kwargs) -> list:
-        "Batched captions for `inputs` (CLIP features for ClipCap, pixels for Merge-RNN)."
-        return generate_captions(self.model, inputs, self.tokenizer, **{"max_new_tokens": 40, **gen_kwargs})
+    return retrain_tokenizer(base, texts, len(base))
 
 # %% ../nbs/10_clipcap.ipynb #33b60f65
 def train_clipcap(train:Sequence, val:Sequence, train_features:torch.Tensor, val_features:torch.Tensor,
-                  variant:str="original", preset:str|Preset|None=None, *, steps:int|None=None, batch_size:int|None=None,
-                  lr:float|None=None, warmup_steps:int|None=None, eval_every:int|None=None, patience:int|None=3,
-                  val_images:int=100, mapper:str="mlp", gpt2_mode:str="finetune", custom_vocab_size:int|None=None,
-                  tokenizer=None, seed:int=0, progress:bool=False) -> CaptionRun:
-    "Train ClipCap (`variant`) on `train` records with their CLIP features; validation CIDEr-D picks the checkpoint."
-    p, s = get_preset(preset), variant_settings(variant)
-    texts = [c for r in train for c in r.captions]
-    tok = tokenizer if tokenizer is not None else variant_tokenizer(variant, p, texts, custom_vocab_size)
-    steps = steps or default_steps(p)
+                  recipe:str="ours", preset:str|Preset|None=None, *, steps:int|None=None, mapper:str="mlp",
+                  gpt2_mode:str="finetune", tokenizer=None, seed:int=0, progress:bool=True) -> CaptionRun:
+    "Train ClipCap with `recipe` (see `RECIPES`) on `train` records and their CLIP features."
+    p, s = get_preset(preset), recipe_settings(recipe)
+    tok = tokenizer if tokenizer is not None else recipe_tokenizer(recipe, p, [c for r in train for c in r.captions])
+    steps = steps or p.clipcap_steps
     seed_everything(seed)
-    model = build_clipcap(p, tok, clip_dim=train_features.shape[1], mapper=mapper, gpt2_mode=gpt2_mode)
+    model = build_clipcap(p, tok, clip_dim=train_features.shape[1], mapper=mapper, gpt2_mode=gpt2_mode, prefix_norm=s["prefix_norm"])
     max_len = model.gpt.config.n_positions - model.config.prefix_length
-    coll = FeatureCaptionCollator(tok, "clip_features", max_len)
-    cfg = TrainConfig(max_steps=steps, batch_size=batch_size or p.batch_size, lr=lr or p.lr,
-                      warmup_steps=p.warmup_steps if warmup_steps is None else warmup_steps, schedule="linear",
-                      grad_clip=s["grad_clip"], eval_every=eval_every or max(steps // 4, 1), metric="cider_d", mode="max",
-                      patience=patience, seed=seed, progress=progress, desc=f"ClipCap {variant}")
-    h = fit(model, clipcap_loss, FeatureCaptionDataset(train, train_features), cfg,
-            val_ds=FeatureCaptionDataset(val[:val_images], val_features[:val_images]),
-            eval_fn=caption_eval_fn(val, val_features, tok, val_images, max_new_tokens=min(40, max_len)), collate_fn=coll)
-    model.eval()
-    settings = dict(variant=variant, preset=p.name, steps=steps, mapper=mapper, gpt2_mode=gpt2_mode, seed=seed,
-                    grad_clip=s["grad_clip"], tokenizer=s["tokenizer"], vocab=len(tok))
-    return CaptionRun(model, tok, h, f"ClipCap {variant}", settings)
-
-# %% ../nbs/10_clipcap.ipynb #b0df7ed3
-CACHE_VERSION = "1"
-
-def _digest(*parts) -> str:
-    h = hashlib.sha256()
-    for x in parts:
-        if torch.is_tensor(x): h.update(x.detach().cpu().float().contiguous().numpy().tobytes())
-        else: h.update(json.dumps(x, sort_keys=True, default=str).encode())
-    return h.hexdigest()[:24]
-
-def _records_key(records) -> list: return [(r.image_id, list(r.captions)) for r in records]
-
-def _save_run_dir(run:CaptionRun, target:Path):
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
-        run.model.save_pretrained(tmp); run.tokenizer.save_pretrained(tmp)
-        (tmp/"run.json").write_text(json.dumps({"name": run.name, "settings": run.settings, "history": run.history.to_dict()}))
-        try: os.replace(tmp, target)
-        except OSError as e:
-            if not (target/"run.json").exists():     # not a finished run by another process: say so
-                raise CheckpointError(f"cannot store the trained run ({e})", target, fix="delete this folder and retry") from e
-    finally:
-        if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)
-
-def load_clipcap_run(folder) -> CaptionRun:
-    "A `CaptionRun` saved by `cached_clipcap` (model, tokenizer, history)."
-    folder = Path(folder)
-    if not (folder/"run.json").exists(): raise CheckpointError("no run.json: not a saved ClipCap run", folder)
-    meta = json.loads((folder/"run.json").read_text())
-    model = ClipCapModel.from_pretrained(folder).eval()
-    tok = AutoTokenizer.from_pretrained(folder)
-    if tok.pad_token is None: tok.pad_token = tok.eos_token
-    return CaptionRun(model, tok, History.from_dict(meta["history"]), meta["name"], meta["settings"])
+    warmup = p.warmup_steps if s["warmup"] == "preset" else max(1, round(steps * ORIGINAL_WARMUP))
+    cfg = TrainConfig(max_steps=steps, batch_size=p.batch_size, lr=p.lr, weight_decay=s["weight_decay"], warmup_steps=warmup,
+                      schedule="linear", grad_clip=s["grad_clip"], eval_every=max(steps // 4, 1), metric="cider_d", mode="max",
+                      load_best=s["select"] == "cider_d", seed=seed, progress=progress, desc=f"ClipCap {recipe}")
+    settings = dict(recipe=recipe, **s, preset=p.name, steps=steps, warmup_steps=warmup, mapper=mapper, gpt2_mode=gpt2_mode,
+                    seed=seed, vocab=len(tok))
+    return train_captioner(model, tok, train, val, train_features, val_features, cfg, val_images=p.val_images,
+                           max_length=max_len, max_new_tokens=min(p.max_caption_tokens, max_len),
+                           name=f"ClipCap {recipe}", settings=settings)
 
 def cached_clipcap(train:Sequence, val:Sequence, train_features:torch.Tensor, val_features:torch.Tensor,
-                   variant:str="original", preset:str|Preset|None=None, *, cache:bool=True, cache_dir=None, **kwargs) -> CaptionRun:
-    "`train_clipcap`, or its result from the cache when these exact settings were trained before."
-    p = get_preset(preset)
-    kwargs.setdefault("steps", default_steps(p)); kwargs.setdefault("seed", 0)
-    if not cache: return train_clipcap(train, val, train_features, val_features, variant, p, **kwargs)
-    import inspect
-    defaults = {k: v.default for k, v in inspect.signature(train_clipcap).parameters.items()
-                if v.default is not inspect.Parameter.empty and k not in ("progress", "tokenizer")}
-    settings = {**defaults, **{k: v for k, v in kwargs.items() if k not in ("progress", "tokenizer")}}
-    tok = kwargs.get("tokenizer")
-    tok_key = None if tok is None else (sorted(tok.get_vocab().items()), tok.bos_token_id, tok.eos_token_id, tok.pad_token_id)
-    key = _digest(CACHE_VERSION, p.to_dict(), variant, settings, tok_key,
-                  _records_key(train), _records_key(val), train_features, val_features)
-    folder = Path(cache_dir or personacap_cache_dir())/"clipcap"/key
-    if (folder/"run.json").exists(): return load_clipcap_run(folder)
-    run = train_clipcap(train, val, train_features, val_features, variant, p, **kwargs)
-    _save_run_dir(run, folder)
-    return run
+                   recipe:str="ours", preset:str|Preset|None=None, *, cache:bool=True, steps:int|None=None, seed:int=0,
+                   mapper:str="mlp", gpt2_mode:str="finetune", tokenizer=None, progress:bool=True) -> CaptionRun:
+    "`train_clipcap`, or its result from the cache (`captioning.cached_run`) when the same data, settings and code trained it before."
+    p = get_preset(preset); steps = steps or p.clipcap_steps
+    tok = tokenizer if tokenizer is not None else recipe_tokenizer(recipe, p, [c for r in train for c in r.captions])
+    key = [p.to_dict(), recipe, recipe_settings(recipe), steps, seed, mapper, gpt2_mode, sorted(tok.get_vocab().items()),
+           records_key(train), records_key(val), train_features, val_features]
+    return cached_run(lambda: train_clipcap(train, val, train_features, val_features, recipe, p, steps=steps, mapper=mapper,
+                                            gpt2_mode=gpt2_mode, tokenizer=tok, seed=seed, progress=progress),
+                      key, "clipcap", code=[train_clipcap, build_clipcap, ClipCapModel, ClipCapConfig, MLPMapper,
+                                            TransformerMapper, normalize_prefix, recipe_tokenizer, clipcap_tokenizer], cache=cache)
 
-def world_clipcap(preset:str|Preset|None="tiny", variant:str="original", seed:int=0, *, steps:int|None=None,
-                  cache:bool=True, progress:bool=False, return_run:bool=False):
-    """A ClipCap trained on the world of `preset` (its train split, validated on its val split), with the preset's CLIP.
-    Returns (model, tokenizer), or the `CaptionRun` with `return_run=True`. Cached (see `cached_clipcap`)."""
+def world_clipcap(preset:str|Preset|None="tiny", recipe:str="ours", seed:int=0, *, steps:int|None=None,
+                  cache:bool=True, progress:bool=True) -> CaptionRun:
+    "A ClipCap `CaptionRun` trained on the world of `preset` (train split, validated on val) with the preset's CLIP. Cached."
     p = get_preset(preset)
     world, bundle = load_world(p), load_clip(p)
     tr, va = world.captions.split("train"), world.captions.split("val")
-    run = cached_clipcap(tr, va, clip_features(bundle, tr), clip_features(bundle, va), variant, p,
-                         steps=steps or default_steps(p), seed=seed, cache=cache, progress=progress)
-    return run if return_run else (run.model, run.tokenizer)
+    return cached_clipcap(tr, va, clip_features(bundle, tr), clip_features(bundle, va), recipe, p, steps=steps, seed=seed,
+                          cache=cache, progress=progress)
+
+# %% ../nbs/10_clipcap.ipynb #df72ac58
+def consensus_caption(captions:Sequence[str]) -> str:
+    "The reference that agrees best with the others (mean word-overlap F1), a standard retrieval baseline's pick."
+    from personacap.text import words
+    sets = [set(words(c)) for c in captions]
+    def f1(a, b): return 2 * len(a & b) / max(len(a) + len(b), 1)
+    return max(captions, key=lambda c: sum(f1(set(words(c)), t) for t in sets))
+
+def nearest_neighbour_captions(train:Sequence, train_features:torch.Tensor, query_features:torch.Tensor) -> list[str]:
+    "For each query, the consensus caption of the training image closest in (cosine) CLIP space."
+    sim = F.normalize(query_features.float(), dim=-1) @ F.normalize(train_features.float(), dim=-1).T
+    return [consensus_caption(train[j].captions) for j in sim.argmax(-1).tolist()]

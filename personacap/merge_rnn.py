@@ -13,20 +13,22 @@ from torch import nn
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['MERGES', 'TINY_RESNET', 'CLIPCAP_ROWS', 'MergeRNNConfig', 'MergeRNNModel', 'build_merge_rnn', 'resnet_processor',
-           'merge_rnn_loss', 'records_pixel_values', 'merge_rnn_tokenizer', 'train_merge_rnn', 'CaptionTable',
-           'caption_table']
+__all__ = ['MERGES', 'TINY_RESNET', 'STUDY_PUBLISHED_FLICKR8K', 'MergeRNNConfig', 'MergeRNNModel', 'build_merge_rnn',
+           'resnet_processor', 'merge_rnn_tokenizer', 'train_merge_rnn', 'cached_merge_rnn', 'study_table',
+           'published_table']
 
 # %% ../nbs/11_merge_rnn.ipynb #815a55f9
 from transformers import PretrainedConfig, PreTrainedModel, ResNetConfig, ResNetModel, ConvNextImageProcessorPil
 
 # %% ../nbs/11_merge_rnn.ipynb #91beb5f5
-from .core import Preset, get_preset, load_pretrained, ConfigError, DatasetError, fit, TrainConfig, seed_everything
-from .data import Records, load_world, load_image, train_tokenizer
-from .clip import load_clip, clip_features
+from .core import Preset, get_preset, load_pretrained, ConfigError, DatasetError, TrainConfig, seed_everything
+from .text import train_tokenizer
+from .data import Records, load_world, load_image
+from .clip import load_clip, clip_features, records_pixels
 from .metrics import score, human_baseline
-from .clipcap import (generate_captions, count_parameters, CaptionRun, FeatureCaptionDataset, FeatureCaptionCollator,
-                                caption_eval_fn, cached_clipcap, default_steps, VARIANTS)
+from .captioning import (generate_captions, count_parameters, CaptionRun, caption_eval_fn, train_captioner, cached_run,
+                                   records_key, CaptionTable, score_runs)
+from .clipcap import cached_clipcap, nearest_neighbour_captions, STUDY_ROWS
 
 # %% ../nbs/11_merge_rnn.ipynb #8d9e13a1
 MERGES = ("add", "concat")
@@ -191,7 +193,7 @@ def build_merge_rnn(preset:str|Preset|None=None, tokenizer=None, *, merge:str="a
     enc, rcfg = None, TINY_RESNET
     if p.resnet_id:
         enc = load_pretrained(ResNetModel, p.resnet_id); rcfg = enc.config.to_dict()
-    size = 512 if p.resnet_id else 128
+    size = p.merge_rnn_hidden
     cfg = MergeRNNConfig(vocab_size=len(tokenizer), embed_dim=embed_dim or size, hidden_size=hidden_size or size, merge=merge,
                          resnet_config=rcfg, freeze_encoder=bool(p.resnet_id) if freeze_encoder is None else freeze_encoder,
                          resnet_name_or_path=p.resnet_id, bos_token_id=tokenizer.bos_token_id,
@@ -204,95 +206,89 @@ def resnet_processor(preset:str|Preset|None=None):
     if p.resnet_id: return load_pretrained(ConvNextImageProcessorPil, p.resnet_id)
     return ConvNextImageProcessorPil(size={"shortest_edge": p.image_size}, crop_pct=1.0)
 
-def merge_rnn_loss(model, batch:dict) -> torch.Tensor:
-    "The loss `fit` minimises (batch: pixel_values, input_ids, labels)."
-    return model(batch["pixel_values"], input_ids=batch["input_ids"], labels=batch["labels"])["loss"]
-
-# %% ../nbs/11_merge_rnn.ipynb #20846b22
-def records_pixel_values(records:Sequence, processor, batch_size:int=500) -> torch.Tensor:
-    "Pixel tensor (N, 3, H, W) for the images of `records` through `processor` (e.g. `resnet_processor(preset)`)."
-    if len(records) == 0: return torch.empty(0)
-    return torch.cat([processor(images=[load_image(r.image_path) for r in records[i:i + batch_size]], return_tensors="pt").pixel_values
-                      for i in range(0, len(records), batch_size)])
-
+# %% ../nbs/11_merge_rnn.ipynb #32b87f43
 def merge_rnn_tokenizer(preset:str|Preset|None=None, texts:Sequence[str]=()):
-    "The word-level vocabulary of the captions (`preset.vocab_size` words in `tiny`, 10,000 words seen at least 5 times in `full`)."
+    "The word-level vocabulary of the captions: `preset.merge_rnn_vocab` words seen at least `preset.merge_rnn_min_count` times."
     p = get_preset(preset)
     if not texts: raise ConfigError("the Merge-RNN vocabulary is trained on the captions", fix="pass texts=<training captions>")
-    return train_tokenizer(texts, vocab_size=10000 if p.gpt2_id else p.vocab_size, kind="wordlevel", min_frequency=5 if p.gpt2_id else 1)
+    return train_tokenizer(texts, vocab_size=p.merge_rnn_vocab, kind="word", min_frequency=p.merge_rnn_min_count)
 
 def train_merge_rnn(train:Sequence, val:Sequence, train_pixels:torch.Tensor, val_pixels:torch.Tensor,
-                    preset:str|Preset|None=None, *, steps:int|None=None, batch_size:int|None=None, lr:float=3e-3,
-                    warmup_steps:int=20, eval_every:int|None=None, patience:int|None=3, val_images:int=100,
-                    merge:str="add", tokenizer=None, seed:int=0, progress:bool=False) -> CaptionRun:
+                    preset:str|Preset|None=None, *, steps:int|None=None, merge:str="add", tokenizer=None, seed:int=0,
+                    progress:bool=True) -> CaptionRun:
     "Train a Merge-RNN on `train` records with their pixels; validation CIDEr-D picks the checkpoint."
     p = get_preset(preset)
     tok = tokenizer if tokenizer is not None else merge_rnn_tokenizer(p, [c for r in train for c in r.captions])
-    steps = steps or (600 if p.name == "tiny" else p.max_steps)
+    steps = steps or p.merge_rnn_steps
     seed_everything(seed)
     model = build_merge_rnn(p, tok, merge=merge)
-    cfg = TrainConfig(max_steps=steps, batch_size=batch_size or p.batch_size, lr=lr, warmup_steps=warmup_steps, schedule="linear",
-                      eval_every=eval_every or max(steps // 4, 1), metric="cider_d", mode="max", patience=patience, seed=seed,
-                      progress=progress, desc="Merge-RNN")
-    h = fit(model, merge_rnn_loss, FeatureCaptionDataset(train, train_pixels), cfg,
-            val_ds=FeatureCaptionDataset(val[:val_images], val_pixels[:val_images]),
-            eval_fn=caption_eval_fn(val, val_pixels, tok, val_images), collate_fn=FeatureCaptionCollator(tok, "pixel_values"))
-    model.eval()
-    return CaptionRun(model, tok, h, "Merge-RNN", dict(preset=p.name, steps=steps, merge=merge, seed=seed, vocab=len(tok)))
+    cfg = TrainConfig(max_steps=steps, batch_size=p.batch_size, lr=p.merge_rnn_lr, warmup_steps=min(p.warmup_steps, steps // 10),
+                      schedule="linear", grad_clip=1.0, eval_every=max(steps // 4, 1), metric="cider_d", mode="max",
+                      seed=seed, progress=progress, desc="Merge-RNN")
+    return train_captioner(model, tok, train, val, train_pixels, val_pixels, cfg, val_images=p.val_images,
+                           max_new_tokens=p.max_caption_tokens, name="Merge-RNN",
+                           settings=dict(preset=p.name, steps=steps, merge=merge, seed=seed, vocab=len(tok)))
+
+def cached_merge_rnn(train:Sequence, val:Sequence, train_pixels:torch.Tensor, val_pixels:torch.Tensor,
+                     preset:str|Preset|None=None, *, cache:bool=True, steps:int|None=None, merge:str="add", seed:int=0,
+                     progress:bool=True) -> CaptionRun:
+    "`train_merge_rnn`, or its result from the cache when the same data, settings and code trained it before."
+    p = get_preset(preset); steps = steps or p.merge_rnn_steps
+    key = [p.to_dict(), steps, merge, seed, records_key(train), records_key(val), train_pixels, val_pixels]
+    return cached_run(lambda: train_merge_rnn(train, val, train_pixels, val_pixels, p, steps=steps, merge=merge, seed=seed,
+                                              progress=progress),
+                      key, "merge_rnn", code=[train_merge_rnn, merge_rnn_tokenizer, build_merge_rnn, MergeRNNModel, MergeRNNConfig,
+                                              _generate, _beam_search, _sample_or_greedy, _mask_logits], cache=cache)
 
 # %% ../nbs/11_merge_rnn.ipynb #64cfa33d
-class CaptionTable:
-    "Rows of caption scores (name -> CaptionScores, parameters, training seconds), shown as a markdown table."
-    COLUMNS = ("BLEU-1", "BLEU-2", "BLEU-3", "BLEU-4", "METEOR", "ROUGE-L", "CIDEr-D")
-    def __init__(self, title:str=""): self.title, self.rows = title, {}
-    def add(self, name:str, scores, params:int|None=None, seconds:float|None=None) -> "CaptionTable":
-        "Add (or replace) a row."
-        self.rows[name] = dict(scores=scores, params=params, seconds=seconds); return self
-    def __getitem__(self, name:str): return self.rows[name]["scores"]
-    def to_dict(self) -> dict:
-        "name -> {metric (x100): value, 'params', 'seconds'}."
-        return {n: {**{k: v for k, v in r["scores"].row().items() if k != "tokenizer"}, "params": r["params"], "seconds": r["seconds"]}
-                for n, r in self.rows.items()}
-    def markdown(self) -> str:
-        head = "| | " + " | ".join(self.COLUMNS) + " | parameters | training time |"
-        lines = [head, "|---" * (len(self.COLUMNS) + 3) + "|"]
-        for n, d in self.to_dict().items():
-            cells = [f"{d[c]:.1f}" if d.get(c) is not None else "–" for c in self.COLUMNS]
-            cells += [f"{d['params']:,d}" if d["params"] else "–", f"{d['seconds']:.0f} s" if d["seconds"] is not None else "–"]
-            lines.append(f"| {n} | " + " | ".join(cells) + " |")
-        return (f"**{self.title}**\n\n" if self.title else "") + "\n".join(lines)
-    def _repr_markdown_(self): return self.markdown()
-    def __repr__(self): return self.markdown()
-
-CLIPCAP_ROWS = {"original": "ClipCap (original settings)", "+ gradient clipping": "+ gradient clipping",
-                "+ custom tokenizer": "+ custom tokenizer"}
-
-def caption_table(records:Sequence, preset:str|Preset|None=None, *, steps:int|None=None, merge_rnn_steps:int|None=None,
-                  seed:int=0, runs:dict|None=None, cache:bool=True, use_java:bool|None=None, split:str="test",
-                  progress:bool=False) -> CaptionTable:
-    """The Flickr8k study's table on `records` (train / val / `split`): ClipCap x 3 variants, Merge-RNN, human leave-one-out.
-    `runs`: already trained `CaptionRun`s by row name, used instead of training. Trained runs are kept in `table.runs`."""
+def study_table(records:Sequence, preset:str|Preset|None=None, *, runs:dict|None=None, cache:bool=True,
+                use_java:bool|None=None, split:str="test", steps:int|None=None, progress:bool=True,
+                recipes:Sequence[str]=(*STUDY_ROWS, "ours")) -> CaptionTable:
+    """The Flickr8k study's table on `records` (train / val / `split`): ClipCap (the study's three rows and our recipe),
+    Merge-RNN, CLIP nearest neighbour and the human baseline, every row scored like for like (K rounds of K-1 references).
+    `runs`: trained `CaptionRun`s by row name, used instead of training; `steps` shortens every training run (a smoke test);
+    `recipes`: the ClipCap rows (see `clipcap.RECIPES`)."""
+    from personacap.metrics import score_like_for_like
     p, runs = get_preset(preset), dict(runs or {})
     tr, va, te = (Records(records).split(s) for s in ("train", "val", split))
     for name, part in (("train", tr), ("val", va), (split, te)):
         if not part: raise DatasetError(f"no records in split {name!r}", fix="the table needs train, val and test splits")
     bundle = load_clip(p)
     F_tr, F_va, F_te = (clip_features(bundle, r) for r in (tr, va, te))
-    for v, name in CLIPCAP_ROWS.items():
-        if name not in runs: runs[name] = cached_clipcap(tr, va, F_tr, F_va, v, p, steps=steps or default_steps(p), seed=seed,
-                                                         cache=cache, progress=progress)
+    for r in recipes:
+        name = f"ClipCap {r}"
+        if name not in runs: runs[name] = cached_clipcap(tr, va, F_tr, F_va, r, p, steps=steps, cache=cache, progress=progress)
     proc = resnet_processor(p)
-    P_te = records_pixel_values(te, proc)
+    P_te = records_pixels(proc, te)
     if "Merge-RNN" not in runs:
-        runs["Merge-RNN"] = train_merge_rnn(tr, va, records_pixel_values(tr, proc), records_pixel_values(va, proc), p,
-                                            steps=merge_rnn_steps, seed=seed, progress=progress)
+        runs["Merge-RNN"] = cached_merge_rnn(tr, va, records_pixels(proc, tr), records_pixels(proc, va), p, steps=steps,
+                                             cache=cache, progress=progress)
     refs = {r.image_id: list(r.captions) for r in te}
-    table = CaptionTable(f"{len(te)} {split} images of {getattr(records, 'source', '') or 'the records'}, preset {p.name}")
-    order = list(CLIPCAP_ROWS.values()) + ["Merge-RNN"]
-    runs = {n: runs[n] for n in order + [n for n in runs if n not in order]}
+    kw = dict(use_java=use_java)
+    table = CaptionTable(f"{len(te)} {split} images of {getattr(records, 'source', '') or 'the records'}, preset {p.name}; "
+                         f"every row scored like for like: against K-1 of the K references, averaged over the K rounds")
+    inputs = {"clip_features": F_te, "pixel_values": P_te}
     for name, run in runs.items():
-        preds = run.caption(P_te if isinstance(run.model, MergeRNNModel) else F_te)
-        table.add(name, score(dict(zip(refs, preds)), refs, use_java=use_java), run.params, run.seconds)
-    table.add("Human (leave-one-out)", human_baseline(refs, use_java=use_java))
-    table.runs = runs
+        table.add(name, score_like_for_like(dict(zip(refs, run.caption(inputs[run.input_key]))), refs, **kw), run.params, run.seconds)
+        table.runs[name] = run
+    table.add("nearest neighbour (CLIP)", score_like_for_like(dict(zip(refs, nearest_neighbour_captions(tr, F_tr, F_te))), refs, **kw))
+    table.add("human baseline (leave-one-out)", human_baseline(refs, **kw))
     return table
+
+# %% ../nbs/11_merge_rnn.ipynb #6eb600c2
+STUDY_PUBLISHED_FLICKR8K = {   # Table 1 of the study (Flickr8k), as published; BLEU-1..4, METEOR, ROUGE-L
+    "CLIP-prefix (Original)":                 (0.698, 0.508, 0.363, 0.259, 0.257, 0.565),
+    "Ours: CLIP-prefix -- Gradient clipping": (0.700, 0.513, 0.372, 0.262, 0.257, 0.569),
+    "Ours: CLIP-prefix -- Custom tokenizer":  (0.682, 0.497, 0.351, 0.246, 0.249, 0.557),
+    "Ours: SBG -- One caption":               (0.499, 0.276, 0.153, 0.087, 0.167, 0.410),
+    "Ours: SBG -- Top-2 caption":             (0.520, 0.293, 0.161, 0.089, 0.179, 0.420),
+    "Ours: SBG -- Top-5 caption":             (0.546, 0.319, 0.186, 0.108, 0.192, 0.444),
+    "Merge-RNN":                              (0.601, 0.411, 0.272, 0.179, 0.191, 0.439),
+}
+
+def published_table(rows:dict=STUDY_PUBLISHED_FLICKR8K, title:str="PUBLISHED, Flickr8k (the study's Table 1; not measured here)") -> str:
+    "A published table as markdown, labelled as published."
+    cols = ("BLEU-1", "BLEU-2", "BLEU-3", "BLEU-4", "METEOR", "ROUGE")
+    lines = [f"**{title}**", "", "| | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
+    lines += [f"| {n} | " + " | ".join(f"{v:.3f}" for v in vals) + " |" for n, vals in rows.items()]
+    return "\n".join(lines)

@@ -6,39 +6,35 @@ Docs: https://personacap.github.io/personacap/sbg.html.md"""
 
 # %% ../nbs/12_sbg.ipynb #28b2fb4c
 from __future__ import annotations
-import re, json
+import json
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence, Callable
+from typing import Sequence
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .core import ConfigError, PersonacapError, get_preset, load_pretrained, fit, TrainConfig, seed_everything
+from .core import (ConfigError, PersonacapError, get_preset, load_pretrained, fit, TrainConfig, seed_everything,
+                             evaluate_loss, data_path)
+from .text import words, train_tokenizer, pretrained_tokenizer, pad_sequences
 from .clip import ClipBundle
 
 # %% auto #0
-__all__ = ['STOPWORDS', 'TEMPLATES', 'SEP', 'words', 'singular', 'keyword_vocabulary', 'KeywordSelection', 'keyword_probs',
-           'select_keywords', 'KeywordSelector', 'choose_template', 'walk_hierarchy', 'load_hierarchy', 'clip_rerank',
-           'sbg_prompt', 'sbg_training_text', 'training_keywords', 'build_blind_lm', 'BlindCollate', 'lm_loss',
-           'blind_generate', 'SBGResult', 'SBGCaptioner', 'sbg_train_config', 'train_sbg', 'run_sbg',
-           'plot_sbg_examples']
+__all__ = ['STOPWORDS', 'TEMPLATES', 'SEP', 'MODES', 'WORLD_HIERARCHY', 'singular', 'keyword_vocabulary', 'KeywordSelection',
+           'keyword_probs', 'select_keywords', 'KeywordSelector', 'choose_template', 'walk_hierarchy', 'load_hierarchy',
+           'hierarchy_keywords', 'rank_keywords', 'clip_rerank', 'sbg_prompt', 'sbg_training_text', 'training_keywords',
+           'build_blind_lm', 'BlindCollate', 'blind_generate', 'sbg_train_config', 'SBGResult', 'SBGCaptioner',
+           'train_sbg', 'resolve_hierarchy', 'sbg_row_name', 'run_sbg', 'plot_sbg_examples']
 
-# %% ../nbs/12_sbg.ipynb #11df5fbb
+# %% ../nbs/12_sbg.ipynb #ad660240
 STOPWORDS = frozenset("""a an the and or but if then than so of in on at to from by with without for into onto over
 under above below near next beside behind between among around through across along up down out off about
 is are was were be been being am do does did has have had having it its it's this that these those there here
 their his her he she they them we us you your i me my our as while who whom which what where when why how
 all any both each few more most other some such no nor not only own same too very can will just one two three
 four five six seven eight nine ten another s t left right top bottom middle center centre side""".split())
-
-_WORD = re.compile(r"[a-z]+")
-
-def words(text:str) -> list[str]:
-    "Lower-cased alphabetic words of `text`."
-    return _WORD.findall(text.lower())
 
 def singular(w:str) -> str:
     "A rule-of-thumb singular: puppies->puppy, boxes->box, dogs->dog; short words and -ss words unchanged."
@@ -86,20 +82,36 @@ def select_keywords(probs:torch.Tensor, vocab:Sequence[str], threshold:float=0.5
 
 # %% ../nbs/12_sbg.ipynb #bfa6a631
 class KeywordSelector:
-    "Vocabulary + cached CLIP text embeddings of its prompts; selects keywords for image embeddings."
-    def __init__(self, bundle:ClipBundle, vocab:Sequence[str], template:str="{}"):
-        if not vocab: raise ConfigError("the keyword vocabulary is empty")
-        self.bundle, self.vocab, self.template = bundle, list(vocab), template
+    "Keyword vocabulary + cached CLIP text embeddings of its prompts + an optional prompt hierarchy; selects keywords."
+    def __init__(self, bundle:ClipBundle, vocab:Sequence[str], template:str="{}", tree:dict|None=None):
+        if not vocab: raise ConfigError("the keyword vocabulary is empty", fix="build one with keyword_vocabulary(captions)")
+        self.bundle, self.vocab, self.template, self.tree = bundle, list(vocab), template, tree
         self.emb = bundle.encode_text([template.format(w) for w in self.vocab])
         self.scale = float(bundle.model.logit_scale.detach().exp())
+        self._emb = dict(zip(self.vocab, self.emb))
 
     def probs(self, img_emb:torch.Tensor) -> torch.Tensor: return keyword_probs(img_emb, self.emb, self.scale)
 
-    def __call__(self, img_emb:torch.Tensor, threshold:float=0.5, min_k:int=1, max_k:int=8) -> KeywordSelection:
+    def embed(self, keywords:Sequence[str]) -> torch.Tensor:
+        "Embeddings of `template.format(k)` for `keywords`, in or out of the vocabulary; each is computed once."
+        new = [k for k in dict.fromkeys(keywords) if k not in self._emb]
+        if new: self._emb.update(zip(new, self.bundle.encode_text([self.template.format(k) for k in new])))
+        return torch.stack([self._emb[k] for k in keywords])
+
+    def top(self, img_emb:torch.Tensor, threshold:float=0.5, min_k:int=1, max_k:int=8) -> KeywordSelection:
+        "The vocabulary's top keywords per embedding (the selection rule above), without the hierarchy."
         return select_keywords(self.probs(img_emb), self.vocab, threshold, min_k, max_k)
 
+    def __call__(self, img_emb:torch.Tensor, threshold:float=0.5, min_k:int=1, max_k:int=8) -> KeywordSelection:
+        "The top keywords, plus the hierarchy's keywords when there is a hierarchy, re-ordered by CLIP probability."
+        sel = self.top(img_emb, threshold, min_k, max_k)
+        if not self.tree: return sel
+        walked = walk_hierarchy(self.bundle, img_emb, self.tree)
+        union = list(dict.fromkeys([*self.vocab, *(w for ks in walked for w in ks)]))
+        return rank_keywords(img_emb, self.embed(union), union, [h + k for h, k in zip(walked, sel.keywords)], self.scale)
+
     def random(self, n_images:int, k:int|Sequence[int]=3, seed:int=0) -> KeywordSelection:
-        "The control: `k` keywords drawn at random per image (ignores the image)."
+        "The control: `k` vocabulary keywords drawn at random per image (ignores the image)."
         g = np.random.default_rng(seed)
         ks = [k] * n_images if isinstance(k, int) else list(k)
         picks = [g.choice(len(self.vocab), size=min(kk, len(self.vocab)), replace=False) for kk in ks]
@@ -112,7 +124,7 @@ def choose_template(bundle:ClipBundle, vocab:Sequence[str], val_emb:torch.Tensor
                     templates:Sequence[str]=TEMPLATES) -> str:
     "The template whose top keyword most often appears in the image's own references (validation split)."
     def hit(t):
-        top = KeywordSelector(bundle, vocab, template=t)(val_emb, max_k=1).keywords
+        top = KeywordSelector(bundle, vocab, template=t).top(val_emb, max_k=1).keywords
         return np.mean([singular(k[0]) in {singular(w) for c in refs for w in words(c)} for k, refs in zip(top, val_refs)])
     scores = {t: hit(t) for t in templates}
     return max(scores, key=scores.get)
@@ -139,16 +151,40 @@ def load_hierarchy(path) -> dict:
     "Read a prompt hierarchy from JSON, checking its shape."
     path = Path(path)
     try: tree = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError: raise PersonacapError("no such hierarchy file", path) from None
-    except json.JSONDecodeError as e: raise PersonacapError(f"not valid JSON: {e}", path) from None
+    except FileNotFoundError: raise PersonacapError("no such hierarchy file", path, fix="pass the path of a JSON prompt tree") from None
+    except json.JSONDecodeError as e: raise PersonacapError(f"not valid JSON: {e}", path, fix="fix the JSON syntax") from None
     def check(node, where):
         if not isinstance(node, dict) or not isinstance(node.get("options"), dict):
-            raise PersonacapError(f"{where}: a node needs an 'options' object of keyword -> prompt", path)
+            raise PersonacapError(f"{where}: a node needs an 'options' object of keyword -> prompt", path,
+                                  fix='write each node as {"options": {"keyword": "prompt", ...}}')
         for k, v in node.get("children", {}).items():
-            if k not in node["options"]: raise PersonacapError(f"{where}: child {k!r} is not one of the options", path)
+            if k not in node["options"]:
+                raise PersonacapError(f"{where}: child {k!r} is not one of the options", path, fix=f"add {k!r} to the options of {where}")
             check(v, f"{where}/{k}")
     check(tree, "root")
     return tree
+
+def hierarchy_keywords(tree:dict|None) -> list[str]:
+    "Every keyword a hierarchy can add, each once."
+    if not tree: return []
+    out = list(tree.get("options", {}))
+    for child in tree.get("children", {}).values(): out += hierarchy_keywords(child)
+    return list(dict.fromkeys(out))
+
+# %% ../nbs/12_sbg.ipynb #d6c6a9f9
+def rank_keywords(img_emb:torch.Tensor, kw_emb:torch.Tensor, keywords:Sequence[str], rows:Sequence[Sequence[str]],
+                  scale:float) -> KeywordSelection:
+    "Each image's keywords `rows[i]` (words of `keywords`, embedded as `kw_emb`), each once, ordered by CLIP probability."
+    col = {w: j for j, w in enumerate(keywords)}
+    rows = [list(dict.fromkeys(r)) for r in rows]
+    if len(rows) != len(img_emb): raise ConfigError(f"{len(rows)} keyword lists for {len(img_emb)} embeddings")
+    if missing := {w for r in rows for w in r} - set(col): raise ConfigError(f"keywords without an embedding: {sorted(missing)}")
+    logits = float(scale) * F.normalize(img_emb.float(), dim=-1) @ F.normalize(kw_emb.float(), dim=-1).T
+    have = torch.zeros_like(logits, dtype=torch.bool)
+    have[[i for i, r in enumerate(rows) for _ in r], [col[w] for r in rows for w in r]] = True
+    p, idx = logits.masked_fill(~have, float("-inf")).softmax(-1).nan_to_num(0.0).sort(-1, descending=True)
+    n, idx, p = have.sum(-1).tolist(), idx.tolist(), p.tolist()
+    return KeywordSelection([[keywords[j] for j in idx[i][:n[i]]] for i in range(len(n))], [p[i][:n[i]] for i in range(len(n))])
 
 # %% ../nbs/12_sbg.ipynb #091aa1c8
 def clip_rerank(bundle:ClipBundle, img_emb:torch.Tensor, candidates:Sequence[Sequence[str]]) -> tuple[list[str], torch.Tensor]:
@@ -164,6 +200,7 @@ def clip_rerank(bundle:ClipBundle, img_emb:torch.Tensor, candidates:Sequence[Seq
 
 # %% ../nbs/12_sbg.ipynb #8e99d100
 SEP = " ### "
+MODES = ("image", "text", "in_caption")
 
 def sbg_prompt(keywords:Sequence[str]) -> str:
     "The generator's input for a keyword list: `kw1, kw2 ###`."
@@ -173,82 +210,87 @@ def sbg_training_text(keywords:Sequence[str], caption:str) -> str:
     "One training string: `kw1, kw2 ### caption`."
     return ", ".join(keywords) + SEP + caption.strip()
 
-def training_keywords(selector:KeywordSelector, captions:Sequence[str], threshold:float=0.5, max_k:int=8,
-                      mode:str="clip_text") -> list[list[str]]:
-    """Keywords for training captions, chosen as selection would choose them. `mode='clip_text'` uses the
-    caption's CLIP text embedding in place of the image's; `mode='in_caption'` keeps vocabulary words the
-    caption contains, in caption order."""
-    if mode == "clip_text":
-        return selector(selector.bundle.encode_text(list(captions)), threshold=threshold, max_k=max_k).keywords
+def training_keywords(selector:KeywordSelector, records:Sequence, img_emb:torch.Tensor|None=None, mode:str="image",
+                      threshold:float=0.5, max_k:int=8) -> list[list[str]]:
+    """Keywords for every caption of `records` (in order: record by record, caption by caption).
+    `mode='image'` (the original's): the record's CLIP image embedding (`img_emb`, one row per record; computed when
+    None) selects them, so all captions of an image share its keywords. `mode='text'` (an ablation): each caption's CLIP
+    text embedding stands in for the image's. `mode='in_caption'`: vocabulary words the caption contains, in order."""
+    caps = [c for r in records for c in r.captions]
+    if mode == "image":
+        if img_emb is None:
+            from personacap.clip import clip_features
+            img_emb = clip_features(selector.bundle, records)
+        if len(img_emb) != len(records):
+            raise ConfigError(f"{len(img_emb)} image embeddings for {len(records)} records", fix="pass one embedding row per record")
+        per_image = selector(img_emb, threshold=threshold, max_k=max_k).keywords
+        return [k for k, r in zip(per_image, records) for _ in r.captions]
+    if mode == "text":
+        uniq = list(dict.fromkeys(caps))                       # references repeat: embed each text once
+        kws = dict(zip(uniq, selector(selector.bundle.encode_text(uniq), threshold=threshold, max_k=max_k).keywords))
+        return [kws[c] for c in caps]
     if mode == "in_caption":
         vocab = {singular(w): w for w in selector.vocab}
-        out = []
-        for c in captions:
-            seen = list(dict.fromkeys(vocab[singular(w)] for w in words(c) if singular(w) in vocab))
-            out.append(seen[:max_k])
-        return out
-    raise ConfigError(f"mode must be 'clip_text' or 'in_caption', not {mode!r}")
+        return [list(dict.fromkeys(vocab[singular(w)] for w in words(c) if singular(w) in vocab))[:max_k] for c in caps]
+    raise ConfigError(f"unknown training-keyword mode {mode!r}", fix=f"use one of {MODES}")
 
 # %% ../nbs/12_sbg.ipynb #2b0d86f0
-from transformers import GPT2Config, GPT2LMHeadModel, AutoModelForCausalLM, AutoTokenizer
+from transformers import GPT2Config, GPT2LMHeadModel, AutoModelForCausalLM
+from .captioning import caption_loss
 
 # %% ../nbs/12_sbg.ipynb #d5b027cd
 def build_blind_lm(texts:Sequence[str], preset=None, seed:int=0):
     "A GPT-2 and its tokenizer for blind guessing: pretrained `gpt2` in full, small and untrained in tiny."
-    from personacap.core import tiny_word_tokenizer
     p = get_preset(preset)
-    if p.gpt2_id:
-        tok = load_pretrained(AutoTokenizer, p.gpt2_id)
-        if tok.pad_token is None: tok.pad_token = tok.eos_token
-        lm = load_pretrained(AutoModelForCausalLM, p.gpt2_id)
-    else:
-        tok = tiny_word_tokenizer(texts)
-        seed_everything(seed)
-        lm = GPT2LMHeadModel(GPT2Config(vocab_size=len(tok), bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
-                                        pad_token_id=tok.pad_token_id, **p.gpt2_config))
+    if p.gpt2_id: return load_pretrained(AutoModelForCausalLM, p.gpt2_id), pretrained_tokenizer(p.gpt2_id)
+    tok = train_tokenizer(texts, vocab_size=p.vocab_size, kind="word", max_length=p.gpt2_config["n_positions"])
+    seed_everything(seed)
+    lm = GPT2LMHeadModel(GPT2Config(vocab_size=len(tok), bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
+                                    pad_token_id=tok.pad_token_id, **p.gpt2_config))
     return lm, tok
 
+def _bos(tok) -> list[int]:
+    "`[bos]` when the tokenizer has a BOS distinct from EOS (our word tokenizer), else nothing (GPT-2's)."
+    return [tok.bos_token_id] if tok.bos_token_id is not None and tok.bos_token_id != tok.eos_token_id else []
+
 class BlindCollate:
-    "Tokenize `(prompt, caption)` pairs: `<bos> prompt caption <eos>`, loss on caption and EOS only, padded per batch."
+    "Tokenize `(prompt, caption)` pairs: `<bos> prompt caption <eos>`, loss on caption and EOS only, right-padded per batch."
     def __init__(self, tok, max_len:int=64): self.tok, self.max_len = tok, max_len
     def __call__(self, pairs):
-        t = self.tok
-        bos = [t.bos_token_id] if t.bos_token_id is not None and t.bos_token_id != t.eos_token_id else []
-        seqs, labels = [], []
+        t, seqs, labels = self.tok, [], []
         for prompt, cap in pairs:
-            pi = bos + t(prompt, add_special_tokens=False).input_ids
+            pi = _bos(t) + t(prompt, add_special_tokens=False).input_ids
             ci = t(" " + cap.strip(), add_special_tokens=False).input_ids + [t.eos_token_id]
-            ids = (pi + ci)[: self.max_len]
-            seqs.append(ids); labels.append(([-100] * len(pi) + ci)[: self.max_len])
-        L = max(map(len, seqs))
-        pad = t.pad_token_id
-        ids = torch.tensor([s + [pad] * (L - len(s)) for s in seqs])
-        lab = torch.tensor([l + [-100] * (L - len(l)) for l in labels])
-        att = torch.tensor([[1] * len(s) + [0] * (L - len(s)) for s in seqs])
+            seqs.append((pi + ci)[: self.max_len]); labels.append(([-100] * len(pi) + ci)[: self.max_len])
+        ids, att = pad_sequences(seqs, t.pad_token_id, side="right")
+        lab, _ = pad_sequences(labels, -100, side="right")
         return {"input_ids": ids, "attention_mask": att, "labels": lab}
 
-def lm_loss(model, batch): return model(**batch).loss
-
-# %% ../nbs/12_sbg.ipynb #b4432567
+# %% ../nbs/12_sbg.ipynb #c3bec01e
 @torch.no_grad()
 def blind_generate(lm, tok, prompts:Sequence[str], n:int=1, do_sample:bool=True, top_p:float=0.9,
                    temperature:float=1.0, max_new_tokens:int=32, batch_size:int=256, seed:int=0) -> list[list[str]]:
     "`n` captions per prompt (sampled, or greedy when `do_sample=False` and n=1), in batches."
     lm.eval(); dev = next(lm.parameters()).device
-    bos = [tok.bos_token_id] if tok.bos_token_id is not None and tok.bos_token_id != tok.eos_token_id else []
     torch.manual_seed(seed)
     out = []
     for s in range(0, len(prompts), batch_size):
-        enc = [bos + tok(p, add_special_tokens=False).input_ids for p in prompts[s:s + batch_size]]
-        L = max(map(len, enc))
-        ids = torch.tensor([[tok.pad_token_id] * (L - len(e)) + e for e in enc], device=dev)
-        att = torch.tensor([[0] * (L - len(e)) + [1] * len(e) for e in enc], device=dev)
-        gen = lm.generate(input_ids=ids, attention_mask=att, do_sample=do_sample, top_p=top_p if do_sample else None,
-                          temperature=temperature if do_sample else None, num_return_sequences=n,
-                          max_new_tokens=max_new_tokens, pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id)
-        txt = tok.batch_decode(gen[:, L:], skip_special_tokens=True)
-        out += [[t.strip() for t in txt[i * n:(i + 1) * n]] for i in range(len(enc))]
+        ids, att = pad_sequences([_bos(tok) + tok(p, add_special_tokens=False).input_ids for p in prompts[s:s + batch_size]],
+                                 tok.pad_token_id, side="left")
+        gen = lm.generate(input_ids=ids.to(dev), attention_mask=att.to(dev), do_sample=do_sample,
+                          top_p=top_p if do_sample else None, temperature=temperature if do_sample else None,
+                          num_return_sequences=n, max_new_tokens=max_new_tokens, pad_token_id=tok.pad_token_id,
+                          eos_token_id=tok.eos_token_id)
+        txt = tok.batch_decode(gen[:, ids.shape[1]:], skip_special_tokens=True)
+        out += [[t.strip() for t in txt[i * n:(i + 1) * n]] for i in range(len(ids))]
     return out
+
+# %% ../nbs/12_sbg.ipynb #b4432567
+def sbg_train_config(preset=None, steps:int|None=None, seed:int=0, progress:bool=True) -> TrainConfig:
+    "Training settings of the guesser from the preset (`sbg_steps`, `batch_size`, `lr`, `warmup_steps`)."
+    p = get_preset(preset); steps = steps or p.sbg_steps
+    return TrainConfig(max_steps=steps, batch_size=p.batch_size, lr=p.lr, warmup_steps=min(p.warmup_steps, steps // 10),
+                       schedule="cosine", grad_clip=1.0, seed=seed, progress=progress, desc="SBG guesser")
 
 # %% ../nbs/12_sbg.ipynb #7d0f8b8f
 @dataclass
@@ -261,59 +303,100 @@ class SBGResult:
 
 @dataclass
 class SBGCaptioner:
-    "Selective blind guessing: CLIP keywords -> text-only GPT-2 guesses -> CLIP picks the best of N."
+    "Selective blind guessing: CLIP keywords (+ hierarchy) -> text-only GPT-2 guesses -> CLIP picks the best of N."
     selector: KeywordSelector
     lm: object
     tok: object
     threshold: float = 0.5
     max_k: int = 8
+    mode: str = "image"                # how the training keywords were chosen (see `training_keywords`)
+    history: object = None             # the `core.History` of training
+
+    @property
+    def params(self) -> int: return sum(p.numel() for p in self.lm.parameters())
+    @property
+    def seconds(self) -> float|None: return getattr(self.history, "train_seconds", None)
+
+    def select(self, img_emb:torch.Tensor) -> KeywordSelection:
+        "Keywords for image embeddings: the selection that made the training keywords in mode 'image'."
+        return self.selector(img_emb, threshold=self.threshold, max_k=self.max_k)
 
     def caption(self, img_emb:torch.Tensor, n:int=5, selection:KeywordSelection|None=None, seed:int=0,
                 do_sample:bool=True, **gen_kw) -> SBGResult:
-        sel = selection if selection is not None else self.selector(img_emb, threshold=self.threshold, max_k=self.max_k)
+        "Best of `n` blind guesses per image (CLIP validation); `selection` overrides the keywords (e.g. a control)."
+        sel = selection if selection is not None else self.select(img_emb)
         cands = blind_generate(self.lm, self.tok, [sbg_prompt(k) for k in sel.keywords], n=n, do_sample=do_sample, seed=seed, **gen_kw)
         if n == 1: return SBGResult([c[0] for c in cands], cands, None, sel)
         best, scores = clip_rerank(self.selector.bundle, img_emb, cands)
         return SBGResult(best, cands, scores, sel)
 
-def sbg_train_config(preset=None, steps:int|None=None, seed:int=0, progress:bool=False) -> TrainConfig:
-    "Training settings of the guesser, from the preset (tiny: lr 2e-3, batch 64; full: the small lr fine-tuning GPT-2 needs)."
-    p = get_preset(preset); steps = steps or p.max_steps
-    return TrainConfig(max_steps=steps, batch_size=p.batch_size, lr=p.lr, warmup_steps=min(p.warmup_steps, steps // 10),
-                       schedule="cosine", grad_clip=1.0, seed=seed, progress=progress, desc="SBG guesser")
+    def loss(self, keywords:Sequence[Sequence[str]], captions:Sequence[str], batch_size:int=256) -> float:
+        "Mean loss per caption token of the guesser on `captions`, each given its `keywords`."
+        if len(keywords) != len(captions): raise ConfigError(f"{len(keywords)} keyword lists for {len(captions)} captions")
+        dev, collate = next(self.lm.parameters()).device, BlindCollate(self.tok, self.lm.config.n_positions)
+        dl = torch.utils.data.DataLoader(list(zip(map(sbg_prompt, keywords), captions)), batch_size=batch_size,
+                                         collate_fn=lambda b: {k: v.to(dev) for k, v in collate(b).items()})
+        return evaluate_loss(self.lm, caption_loss, dl)
 
-def train_sbg(selector:KeywordSelector, captions:Sequence[str], cfg:TrainConfig, preset=None, threshold:float=0.5,
-              max_k:int=8, mode:str="clip_text", val_captions:Sequence[str]|None=None) -> tuple[SBGCaptioner, object]:
-    "Train the blind guesser on `captions` (text only). Returns the captioner and the training history."
-    kws = training_keywords(selector, captions, threshold, max_k, mode)
-    pairs = [(sbg_prompt(k), c) for k, c in zip(kws, captions)]
+def train_sbg(selector:KeywordSelector, records:Sequence, cfg:TrainConfig|None=None, img_emb:torch.Tensor|None=None,
+              preset=None, mode:str="image", threshold:float=0.5, max_k:int=8, val_records:Sequence|None=None,
+              val_emb:torch.Tensor|None=None) -> tuple[SBGCaptioner, object]:
+    """Train the blind guesser on the captions of `records` (text only), each paired with keywords chosen by `mode`
+    (default 'image': from the record's image embedding `img_emb`, computed when None). Returns (captioner, history)."""
+    if mode not in MODES: raise ConfigError(f"unknown training-keyword mode {mode!r}", fix=f"use one of {MODES}")
+    cfg = cfg or sbg_train_config(preset)
+    pairs = [(sbg_prompt(k), c) for k, c in zip(training_keywords(selector, records, img_emb, mode, threshold, max_k),
+                                                 (c for r in records for c in r.captions))]
     val = None
-    if val_captions:
-        vk = training_keywords(selector, val_captions, threshold, max_k, mode)
-        val = [(sbg_prompt(k), c) for k, c in zip(vk, val_captions)]
-    lm, tok = build_blind_lm([p + " " + c for p, c in pairs] + [sbg_prompt(selector.vocab)], preset)
-    h = fit(lm, lm_loss, pairs, cfg, val_ds=val, collate_fn=BlindCollate(tok))
-    return SBGCaptioner(selector, lm, tok, threshold, max_k), h
+    if val_records:
+        vk = training_keywords(selector, val_records, val_emb, mode, threshold, max_k)
+        val = [(sbg_prompt(k), c) for k, c in zip(vk, (c for r in val_records for c in r.captions))]
+    every_keyword = sbg_prompt([*selector.vocab, *hierarchy_keywords(selector.tree)])   # so each has a token
+    lm, tok = build_blind_lm([p + " " + c for p, c in pairs] + [every_keyword], preset, seed=cfg.seed)
+    h = fit(lm, caption_loss, pairs, cfg, val_ds=val, collate_fn=BlindCollate(tok, lm.config.n_positions))
+    return SBGCaptioner(selector, lm, tok, threshold, max_k, mode, h), h
 
-# %% ../nbs/12_sbg.ipynb #36bf6828
+# %% ../nbs/12_sbg.ipynb #c39f34d2
+WORLD_HIERARCHY = "sbg_hierarchy_world.json"
+
+def resolve_hierarchy(hierarchy, records:Sequence) -> dict|None:
+    "A prompt tree from a dict, a JSON path, None, or 'auto' (the shipped world tree when every record is from the world)."
+    if hierarchy is None or isinstance(hierarchy, dict): return hierarchy
+    if hierarchy == "auto":
+        from_world = bool(records) and all(getattr(r, "source", "") == "world" for r in records)
+        return load_hierarchy(data_path(WORLD_HIERARCHY)) if from_world else None
+    return load_hierarchy(hierarchy)
+
+def sbg_row_name(n:int, tree:dict|None, mode:str="image") -> str:
+    "Table row name of SBG with `n` validated guesses: says when no hierarchy was used and which training keywords."
+    return (f"SBG top-{n}" + ("" if tree else " (no hierarchy)")
+            + {"image": "", "text": ", text-mode keywords", "in_caption": ", in-caption keywords"}[mode])
+
 def run_sbg(train_records, test_records, bundle:ClipBundle, val_records=None, preset=None, steps:int|None=None,
-            ns:Sequence[int]=(1, 2, 5), vocab_size:int=60, seed:int=0, progress:bool=False) -> dict:
-    "Train and evaluate SBG; returns {'rows': {name: CaptionScores}, 'captioner', 'template', 'results': {n: SBGResult}}."
-    from personacap.clip import clip_features
+            ns:Sequence[int]=(1, 2, 5), vocab_size:int|None=None, hierarchy="auto", mode:str="image",
+            like_for_like:bool=True, seed:int=0, progress:bool=True) -> dict:
+    """Train and evaluate SBG; returns {'rows': {name: CaptionScores}, 'captioner', 'history', 'template', 'tree',
+    'results': {n: SBGResult}}. Sizes come from the preset (`sbg_vocab_size`, `sbg_steps`) unless given."""
     from personacap.metrics import score
-    caps = [c for r in train_records for c in r.captions]
-    vocab = keyword_vocabulary(caps, size=vocab_size)
+    p = get_preset(preset)
+    if mode not in MODES: raise ConfigError(f"unknown training-keyword mode {mode!r}", fix=f"use one of {MODES}")
+    vocab = keyword_vocabulary([c for r in train_records for c in r.captions], size=vocab_size or p.sbg_vocab_size)
     template = "{}"
     if val_records:
+        from personacap.clip import clip_features
         template = choose_template(bundle, vocab, clip_features(bundle, val_records), [r.captions for r in val_records])
-    selector = KeywordSelector(bundle, vocab, template=template)
-    sbg, _ = train_sbg(selector, caps, sbg_train_config(preset, steps, seed, progress), preset=preset)
+    tree = resolve_hierarchy(hierarchy, list(train_records) + list(test_records))
+    selector = KeywordSelector(bundle, vocab, template=template, tree=tree)
+    from personacap.clip import clip_features
+    sbg, h = train_sbg(selector, train_records, sbg_train_config(p, steps, seed, progress), clip_features(bundle, train_records),
+                       preset=p, mode=mode)
     emb = clip_features(bundle, test_records)
-    sel = selector(emb)
+    sel = sbg.select(emb)
     refs = {r.image_id: r.captions for r in test_records}
     results = {n: sbg.caption(emb, n=n, selection=sel, seed=seed) for n in ns}
-    rows = {f"SBG top-{n}": score(dict(zip(refs, res.captions)), refs) for n, res in results.items()}
-    return {"rows": rows, "captioner": sbg, "template": template, "results": results}
+    rows = {sbg_row_name(n, tree, mode): score(dict(zip(refs, res.captions)), refs, like_for_like=like_for_like)
+            for n, res in results.items()}
+    return {"rows": rows, "captioner": sbg, "history": h, "template": template, "tree": tree, "results": results}
 
 # %% ../nbs/12_sbg.ipynb #fccb8e99
 def plot_sbg_examples(records, result:SBGResult, idx:Sequence[int], n_refs:int=2):

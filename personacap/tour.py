@@ -10,10 +10,9 @@ import json, time
 from pathlib import Path
 
 from .core import get_preset, atomic_write_text, ConfigError
-from .cli import register
 
 # %% auto #0
-__all__ = ['load_tour_data', 'run_tour']
+__all__ = ['load_tour_data', 'run_tour', 'tour_main']
 
 # %% ../nbs/91_tour.ipynb #c287f292
 def load_tour_data(preset=None, data=None):
@@ -25,16 +24,19 @@ def load_tour_data(preset=None, data=None):
     return recs
 
 # %% ../nbs/91_tour.ipynb #6422e2da
-def run_tour(preset=None, data=None, out=None, quick:bool=False, progress:bool=True):
-    "Train and score every captioner on one dataset; returns the `CaptionTable` (also written to `out`)."
+def run_tour(preset=None, data=None, out=None, quick:bool=False, progress:bool=True, path:bool=True):
+    """Train and score every captioner on one dataset; returns the `CaptionTable` (also written to `out`).
+    `path=True` adds the ClipCap rows between the study's original recipe and ours (three more training runs)."""
     from personacap.clip import load_clip
-    from personacap.merge_rnn import caption_table
+    from personacap.merge_rnn import study_table
     from personacap.sbg import run_sbg
     p = get_preset(preset)
     recs = load_tour_data(p, data)
     t0 = time.time()
     few = 12 if quick else None
-    table = caption_table(recs, preset=p, steps=few, merge_rnn_steps=few, cache=not quick, progress=progress)
+    from personacap.clipcap import RECIPES, STUDY_ROWS
+    path = [r for r in RECIPES if r.startswith("path")] if path else []
+    table = study_table(recs, preset=p, steps=few, cache=not quick, progress=progress, recipes=(*STUDY_ROWS, *path, "ours"))
     t1 = time.time()
     sbg = run_sbg(recs.split("train"), recs.split("test"), load_clip(p), val_records=recs.split("val"), preset=p,
                   steps=few, progress=progress)
@@ -47,14 +49,16 @@ def run_tour(preset=None, data=None, out=None, quick:bool=False, progress:bool=T
     return table
 
 # %% ../nbs/91_tour.ipynb #07167edc
-def _tour_args(p):
-    p.add_argument("--preset", choices=["tiny", "full"], help="default: $PERSONACAP_PRESET or automatic")
-    p.add_argument("--data", help="a Flickr8k folder (Kaggle or original layout); default: the synthetic world")
-    p.add_argument("--out", default="runs/tour", help="where table.md and table.json go (default: runs/tour)")
-    p.add_argument("--quick", action="store_true", help="a few steps per model: checks the pipeline, not the numbers")
-
-@register("tour", "train and score every captioner on one dataset and print the comparison table", _tour_args)
-def _tour_cmd(args):
-    table = run_tour(args.preset, args.data, args.out, quick=args.quick)
+def tour_main(argv:list[str]|None=None) -> int:
+    "`personacap tour`: train and score every captioner on one dataset and print the table."
+    import argparse
+    ap = argparse.ArgumentParser(prog="personacap tour", description="train and score every captioner on one dataset and print the comparison table")
+    ap.add_argument("--preset", choices=["tiny", "full"], help="default: $PERSONACAP_PRESET or automatic")
+    ap.add_argument("--data", help="a Flickr8k folder (Kaggle or original layout); default: the synthetic world")
+    ap.add_argument("--out", default="runs/tour", help="where table.md and table.json go (default: runs/tour)")
+    ap.add_argument("--quick", action="store_true", help="a few steps per model: checks the pipeline, not the numbers")
+    ap.add_argument("--no-path", action="store_true", help="skip the ClipCap rows between the study's recipe and ours (3 runs)")
+    args = ap.parse_args(argv)
+    table = run_tour(args.preset, args.data, args.out, quick=args.quick, path=not args.no_path)
     print(table.markdown())
     return 0

@@ -46,3 +46,16 @@ def test_tour_and_pretrain_are_subcommands():
 def test_tour_with_missing_data_folder_is_a_clean_error(tmp_path):
     r = run("tour", "--data", str(tmp_path / "no_flickr8k"), "--quick", "--out", str(tmp_path / "out"))
     assert r.returncode == 2 and "no_flickr8k" in r.stderr and "Traceback" not in r.stderr
+
+def test_help_and_info_do_not_import_torch():
+    "The command answers at once: `--help` and `info` (no GPU) load neither PyTorch nor transformers."
+    code = ("import sys, contextlib, io; from personacap.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()): main(['--help']); main(['info', '--json'])\n"
+            "print('torch' in sys.modules, 'transformers' in sys.modules)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=ENV)
+    assert r.returncode == 0, r.stderr
+    if shutil.which("nvidia-smi") is None: assert r.stdout.split() == ["False", "False"], r.stdout
+
+def test_unknown_command_is_a_clean_error():
+    from personacap.cli import main
+    assert main(["fly"]) == 2

@@ -14,7 +14,7 @@ COLAB = {"torch": "2.11.0", "transformers": "5.15.0", "peft": "0.20.0", "ipywidg
 
 def test_runtime_has_every_library_the_chapters_use():
     need = {"torch", "transformers", "peft", "tokenizers", "safetensors", "matplotlib", "ipywidgets",
-            "nltk", "pycocoevalcap", "accelerate", "tqdm", "pillow"}
+            "nltk", "pycocoevalcap", "accelerate", "tqdm", "pillow", "fastcore"}
     assert need <= set(RUNTIME), need - set(RUNTIME)
 
 def test_dev_tools_are_not_runtime_dependencies():
@@ -49,3 +49,25 @@ def test_nbdev_config_flags_and_colab_metadata():
 
 def test_console_script_declared():
     assert PY["project"]["scripts"]["personacap"] == "personacap.cli:main"
+
+def test_every_package_a_chapter_imports_is_a_runtime_dependency():
+    "A plain `pip install .` must run every chapter's cells: what the notebooks import is installed with the package."
+    import json, sys
+    dist = {"PIL": "pillow", "yaml": "pyyaml", "IPython": "ipython", "sklearn": "scikit-learn"}
+    transitive = {"ipython", "huggingface_hub", "packaging", "pycocotools", "jinja2"}   # installed by the runtime deps
+    seen = set()
+    for nb in sorted((ROOT / "nbs").glob("*.ipynb")):
+        for cell in json.loads(nb.read_text())["cells"]:
+            if cell["cell_type"] != "code": continue
+            for line in "".join(cell["source"]).splitlines():
+                m = re.match(r"\s*(?:from\s+([A-Za-z_]\w*)[\w.]*\s+import\s|import\s+([A-Za-z_]\w*))", line)
+                if m: seen.add(m.group(1) or m.group(2))
+    third = {m for m in seen if m not in sys.stdlib_module_names and m not in ("personacap", "__future__", "nbdev")}
+    missing = {dist.get(m, m).lower().replace("_", "-") for m in third} - {n.replace("_", "-") for n in RUNTIME} \
+              - {n.replace("_", "-") for n in transitive}
+    assert not missing, f"chapters import {missing}, which `pip install .` does not install"
+
+def test_shipped_data_is_package_data():
+    pd = PY["tool"]["setuptools"]["package-data"]["personacap"]
+    assert "data/**/*" in pd
+    assert (ROOT / "personacap" / "data" / "tiny_clip" / "config.json").exists()
