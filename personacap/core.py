@@ -97,7 +97,7 @@ TINY = Preset(
     world=dict(n_scenes=2400, n_portraits=600, n_subjects=12, n_unseen_subjects=4),
     batch_size=64, eval_batch_size=256, max_steps=700, lr=2e-3, warmup_steps=50, prefix_length=4,
     clipcap_steps=200, mapper_layers=2, merge_rnn_steps=600, merge_rnn_hidden=128, merge_rnn_vocab=1000,
-    merge_rnn_min_count=1, sbg_steps=700, sbg_vocab_size=60)
+    merge_rnn_min_count=1, sbg_steps=400, sbg_vocab_size=60)
 
 FULL = Preset(
     name="full", image_size=224,
