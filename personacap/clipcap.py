@@ -352,7 +352,8 @@ def cached_clipcap(train:Sequence, val:Sequence, train_features:torch.Tensor, va
     return cached_run(lambda: train_clipcap(train, val, train_features, val_features, recipe, p, steps=steps, mapper=mapper,
                                             gpt2_mode=gpt2_mode, tokenizer=tok, seed=seed, progress=progress),
                       key, "clipcap", code=[train_clipcap, build_clipcap, ClipCapModel, ClipCapConfig, MLPMapper,
-                                            TransformerMapper, normalize_prefix, recipe_tokenizer, clipcap_tokenizer], cache=cache)
+                                            TransformerMapper, normalize_prefix, recipe_tokenizer, clipcap_tokenizer], cache=cache,
+                      model_class=ClipCapModel)
 
 def world_clipcap(preset:str|Preset|None="tiny", recipe:str="ours", seed:int=0, *, steps:int|None=None,
                   cache:bool=True, progress:bool=True) -> CaptionRun:

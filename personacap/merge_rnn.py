@@ -238,7 +238,8 @@ def cached_merge_rnn(train:Sequence, val:Sequence, train_pixels:torch.Tensor, va
     return cached_run(lambda: train_merge_rnn(train, val, train_pixels, val_pixels, p, steps=steps, merge=merge, seed=seed,
                                               progress=progress),
                       key, "merge_rnn", code=[train_merge_rnn, merge_rnn_tokenizer, build_merge_rnn, MergeRNNModel, MergeRNNConfig,
-                                              _generate, _beam_search, _sample_or_greedy, _mask_logits], cache=cache)
+                                              _generate, _beam_search, _sample_or_greedy, _mask_logits], cache=cache,
+                      model_class=MergeRNNModel)
 
 # %% ../nbs/11_merge_rnn.ipynb #64cfa33d
 def study_table(records:Sequence, preset:str|Preset|None=None, *, runs:dict|None=None, cache:bool=True,
