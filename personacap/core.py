@@ -6,7 +6,7 @@ Docs: https://personacap.github.io/personacap/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #09830f04
 from __future__ import annotations
-import os, json, math, time, random, shutil, socket, functools, tempfile, dataclasses, copy, hashlib, inspect, marshal, warnings
+import os, json, math, time, random, shutil, socket, functools, tempfile, dataclasses, copy, hashlib, inspect, marshal, warnings, ast, linecache
 from dataclasses import dataclass, field, asdict, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -172,6 +172,23 @@ def get_device(prefer:str|None=None) -> torch.device:
     return torch.device("cpu")
 
 # %% ../nbs/00_core.ipynb #5274e7e7
+def _class_source(cls) -> str|None:
+    """The text of `cls`'s definition, found through one of its methods' source lines when `inspect` cannot find its
+    file (a class defined in a notebook cell lives in `__main__`). The same text as `inspect.getsource` on the exported
+    module gives, so a notebook and a library import of one class share cache keys."""
+    for v in vars(cls).values():
+        f = getattr(v, "__func__", None) or getattr(v, "fget", None) or v
+        code = getattr(f, "__code__", None)
+        lines = linecache.getlines(code.co_filename) if code is not None else []
+        if not lines: continue
+        try: tree = ast.parse("".join(lines))
+        except SyntaxError: continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef) and node.name == cls.__name__ and node.lineno <= code.co_firstlineno <= node.end_lineno:
+                start = min([d.lineno for d in node.decorator_list] + [node.lineno])
+                return "".join(lines[start - 1:node.end_lineno])
+    return None
+
 def _source_of(o) -> str:
     if isinstance(o, str): return o
     if isinstance(o, bytes): return o.decode("utf-8", "replace")
@@ -179,6 +196,7 @@ def _source_of(o) -> str:
         return _source_of(o.func) + repr(o.args) + repr(sorted(o.keywords.items()))
     try: return inspect.getsource(o)
     except (OSError, TypeError):
+        if inspect.isclass(o) and (src := _class_source(o)) is not None: return src
         # no source file (a function typed into a REPL, say): fall back on the compiled code
         code = getattr(getattr(o, "__func__", o), "__code__", None)
         if code is not None: return marshal.dumps(code.replace(co_filename="", co_firstlineno=1)).hex()
