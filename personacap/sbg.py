@@ -26,7 +26,7 @@ __all__ = ['STOPWORDS', 'TEMPLATES', 'SEP', 'MODES', 'WORLD_HIERARCHY', 'singula
            'keyword_probs', 'select_keywords', 'KeywordSelector', 'choose_template', 'walk_hierarchy', 'load_hierarchy',
            'hierarchy_keywords', 'rank_keywords', 'clip_rerank', 'sbg_prompt', 'sbg_training_text', 'training_keywords',
            'build_blind_lm', 'BlindCollate', 'blind_generate', 'sbg_train_config', 'SBGResult', 'SBGCaptioner',
-           'train_sbg', 'resolve_hierarchy', 'sbg_row_name', 'run_sbg', 'plot_sbg_examples']
+           'train_sbg', 'cached_sbg', 'resolve_hierarchy', 'sbg_row_name', 'run_sbg', 'world_sbg', 'plot_sbg_examples']
 
 # %% ../nbs/12_sbg.ipynb #ad660240
 STOPWORDS = frozenset("""a an the and or but if then than so of in on at to from by with without for into onto over
@@ -356,6 +356,27 @@ def train_sbg(selector:KeywordSelector, records:Sequence, cfg:TrainConfig|None=N
     h = fit(lm, caption_loss, pairs, cfg, val_ds=val, collate_fn=BlindCollate(tok, lm.config.n_positions))
     return SBGCaptioner(selector, lm, tok, threshold, max_k, mode, h), h
 
+# %% ../nbs/12_sbg.ipynb #205c9226
+def cached_sbg(selector:KeywordSelector, records:Sequence, cfg:TrainConfig|None=None, img_emb:torch.Tensor|None=None,
+               preset=None, mode:str="image", threshold:float=0.5, max_k:int=8, cache:bool=True) -> tuple[SBGCaptioner, object]:
+    "`train_sbg`, or its result from the run cache when the same keywords, data, settings and code trained it before."
+    from transformers import AutoModelForCausalLM
+    from personacap.captioning import CaptionRun, cached_run, records_key
+    from personacap.clip import clip_features, clip_fingerprint
+    p = get_preset(preset); cfg = cfg or sbg_train_config(p)
+    if img_emb is None and mode == "image": img_emb = clip_features(selector.bundle, records)
+    def train():
+        sbg, h = train_sbg(selector, records, cfg, img_emb, p, mode, threshold, max_k)
+        return CaptionRun(sbg.lm, sbg.tok, h, f"SBG guesser ({mode} keywords)", dict(threshold=threshold, max_k=max_k, mode=mode))
+    settings = {k: v for k, v in vars(cfg).items() if k not in ("progress", "desc")}
+    key = [p.to_dict(), list(selector.vocab), selector.template, selector.tree, settings, mode, threshold, max_k,
+           records_key(records), img_emb if img_emb is not None else [], clip_fingerprint(selector.bundle)]
+    run = cached_run(train, key, "sbg", code=[train_sbg, build_blind_lm, training_keywords, BlindCollate, KeywordSelector,
+                                              keyword_probs, sbg_prompt, hierarchy_keywords],
+                     cache=cache, model_class=AutoModelForCausalLM)
+    return SBGCaptioner(selector, run.model, run.tokenizer, **run.settings, history=run.history), run.history
+
+
 # %% ../nbs/12_sbg.ipynb #c39f34d2
 WORLD_HIERARCHY = "sbg_hierarchy_world.json"
 
@@ -388,7 +409,7 @@ def run_sbg(train_records, test_records, bundle:ClipBundle, val_records=None, pr
     tree = resolve_hierarchy(hierarchy, list(train_records) + list(test_records))
     selector = KeywordSelector(bundle, vocab, template=template, tree=tree)
     from personacap.clip import clip_features
-    sbg, h = train_sbg(selector, train_records, sbg_train_config(p, steps, seed, progress), clip_features(bundle, train_records),
+    sbg, h = cached_sbg(selector, train_records, sbg_train_config(p, steps, seed, progress), clip_features(bundle, train_records),
                        preset=p, mode=mode)
     emb = clip_features(bundle, test_records)
     sel = sbg.select(emb)
@@ -397,6 +418,22 @@ def run_sbg(train_records, test_records, bundle:ClipBundle, val_records=None, pr
     rows = {sbg_row_name(n, tree, mode): score(dict(zip(refs, res.captions)), refs, like_for_like=like_for_like)
             for n, res in results.items()}
     return {"rows": rows, "captioner": sbg, "history": h, "template": template, "tree": tree, "results": results}
+
+# %% ../nbs/12_sbg.ipynb #00dc98eb
+def world_sbg(preset=None, seed:int=0, progress:bool=True, cache:bool=True) -> SBGCaptioner:
+    """This chapter's SBG on the world, ready to caption: the keyword vocabulary of the training captions, the template
+    chosen on validation, the world's tree, and the guesser from the run cache (`cached_sbg`; trained on first use)."""
+    from personacap.data import load_world
+    from personacap.clip import load_clip, clip_features
+    p = get_preset(preset); w = load_world(p); bundle = load_clip(p)
+    tr, va = w.captions.split("train"), w.captions.split("val")
+    vocab = keyword_vocabulary([c for r in tr for c in r.captions], size=p.sbg_vocab_size)
+    template = choose_template(bundle, vocab, clip_features(bundle, va), [r.captions for r in va])
+    selector = KeywordSelector(bundle, vocab, template=template, tree=resolve_hierarchy("auto", list(tr) + list(va)))
+    sbg, _ = cached_sbg(selector, tr, sbg_train_config(p, seed=seed, progress=progress), clip_features(bundle, tr),
+                        preset=p, cache=cache)
+    return sbg
+
 
 # %% ../nbs/12_sbg.ipynb #fccb8e99
 def plot_sbg_examples(records, result:SBGResult, idx:Sequence[int], n_refs:int=2):
