@@ -6,11 +6,16 @@ Docs: https://personacap.github.io/personacap/cli.html.md"""
 
 # %% ../nbs/90_cli.ipynb #3249ab3c
 from __future__ import annotations
-import argparse, os, platform, shutil, subprocess, sys, json, importlib
+import argparse, os, platform, shutil, subprocess, sys, json, importlib, time
+from dataclasses import dataclass
 from importlib import metadata
+from pathlib import Path
+from typing import Callable, Sequence
 
 # %% auto #0
-__all__ = ['COMMANDS', 'java_version', 'nvidia_gpu', 'environment_info', 'format_info', 'info_main', 'commands', 'usage', 'main']
+__all__ = ['COMMANDS', 'METHODS', 'REPORTS', 'java_version', 'nvidia_gpu', 'environment_info', 'format_info', 'info_main',
+           'commands', 'usage', 'main', 'check_method', 'check_images', 'world_users', 'check_persona', 'Captioner',
+           'world_smile', 'load_captioner', 'caption_images', 'format_captions', 'caption_main', 'report_main']
 
 # %% ../nbs/90_cli.ipynb #0ff9be4e
 def _first_line(cmd:list[str], timeout:float) -> str|None:
@@ -86,6 +91,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "info": ("personacap.cli:info_main", "print the preset, device, library versions and whether Java is available"),
     "pretrain-clip": ("personacap.clip:pretrain_clip_main", "pretrain the tiny CLIP on the synthetic world and save it with a card"),
     "tour": ("personacap.tour:tour_main", "train and score every captioner on one dataset and print the comparison tables"),
+    "caption": ("personacap.cli:caption_main", "caption your own PNG/JPEG images with the book's captioners"),
+    "report": ("personacap.cli:report_main", "print a chapter's report (e.g. `personacap report personas`)"),
 }
 
 def commands() -> dict[str, tuple[str, str]]:
@@ -129,3 +136,187 @@ def main(argv:list[str]|None=None) -> int:
         if core is None or not isinstance(e, core.PersonacapError): raise
         print(f"personacap {name}: error: {e}", file=sys.stderr)
         return 2
+
+# %% ../nbs/90_cli.ipynb #af25e730
+METHODS: dict[str, str] = {
+    "clipcap": "ClipCap (chapter 10): CLIP prefix + GPT-2, our recipe",
+    "merge-rnn": "Merge-RNN (chapter 11): ResNet encoder + LSTM decoder",
+    "sbg": "selective blind guessing (chapter 12): CLIP keywords, text-only guesser, best of 5 by CLIP",
+    "smile": "BLIP fine-tuned with the SMILE loss (chapter 20)",
+}
+
+def check_method(method:str) -> str:
+    "`method` when it is one of `METHODS`, else a `ConfigError` listing them."
+    from personacap.core import ConfigError
+    if method not in METHODS: raise ConfigError(f"unknown method {method!r}", fix=f"use one of: {', '.join(METHODS)}")
+    return method
+
+def check_images(paths:Sequence) -> list:
+    "Every file of `paths` opened as RGB (`data.load_image`); the first missing, truncated or non-image file raises `ImageError` naming it."
+    from personacap.core import ConfigError, ImageError
+    from personacap.data import load_image
+    if not paths: raise ConfigError("no image files given", fix="personacap caption IMAGE [IMAGE ...]")
+    out = []
+    for p in paths:
+        if not Path(p).exists(): raise ImageError("no such image file", p, fix="check the path (PNG or JPEG files)")
+        out.append(load_image(p))
+    return out
+
+# %% ../nbs/90_cli.ipynb #c37791b8
+def world_users(preset=None) -> list[str]:
+    "The subjects (seen, then unseen) of the preset's synthetic world: the users `--persona` accepts."
+    from personacap.data import load_world
+    w = load_world(preset)
+    return w.seen_subjects + w.unseen_subjects
+
+def _personas_module():
+    from personacap.core import ConfigError
+    try: return importlib.import_module("personacap.personas")
+    except ModuleNotFoundError as e:
+        if e.name != "personacap.personas": raise
+        raise ConfigError("personas are not available in this install (personacap.personas, chapter 30, is missing)",
+                          fix="install a personacap version with chapter 30, or leave out --persona") from None
+
+def check_persona(user:str, preset=None):
+    "The function captioning as `user`: a `ConfigError` for a user the world does not have, or when chapter 30 is not installed."
+    from personacap.core import ConfigError
+    users = world_users(preset)
+    if user not in users: raise ConfigError(f"unknown user {user!r}", fix=f"use one of the world's subjects: {', '.join(users)}")
+    fn = getattr(_personas_module(), "caption_as_user", None)
+    if fn is None: raise ConfigError("personacap.personas has no caption_as_user(images, user, preset)",
+                                     fix="update personacap; chapter 30 provides it")
+    return fn
+
+# %% ../nbs/90_cli.ipynb #ca42e894
+@dataclass
+class Captioner:
+    "A method ready to caption: `caption(list of PIL images) -> list[str]`."
+    method: str
+    name: str
+    caption: Callable
+    run: object = None
+
+def _clipcap(p, progress):
+    from personacap.clipcap import world_clipcap
+    from personacap.clip import load_clip
+    run, bundle = world_clipcap(p, progress=progress), load_clip(p)
+    return Captioner("clipcap", run.name, lambda ims: run.caption(bundle.encode_images(ims)), run)
+
+def _merge_rnn(p, progress):
+    from personacap.data import load_world
+    from personacap.clip import records_pixels
+    from personacap.merge_rnn import cached_merge_rnn, resnet_processor
+    w, proc = load_world(p), resnet_processor(p)
+    tr, va = w.captions.split("train"), w.captions.split("val")
+    run = cached_merge_rnn(tr, va, records_pixels(proc, tr), records_pixels(proc, va), p, progress=progress)
+    return Captioner("merge-rnn", run.name, lambda ims: run.caption(proc(images=list(ims), return_tensors="pt").pixel_values), run)
+
+def _sbg(p, progress):
+    from personacap.sbg import world_sbg
+    sbg = world_sbg(p, progress=progress)
+    return Captioner("sbg", "SBG top-5", lambda ims: sbg.caption(sbg.selector.bundle.encode_images(ims), n=5).captions, sbg)
+
+def world_smile(preset=None, progress:bool=True):
+    "Chapter 20's BLIP fine-tuned with SMILE on the world, `(CaptionRun, processor, settings)`, from the chapter's caches."
+    from personacap.core import get_preset
+    from personacap.data import load_world
+    from personacap.clip import load_clip, records_pixels
+    from personacap import smile as S
+    p = get_preset(preset); s = S.blip_settings(p); w = load_world(p)
+    train = w.scenes("train") if s["images"] == "scenes" else w.captions.split("train")
+    bundle = load_clip(p)
+    _, processor = S.load_blip(p, texts=[c for r in train for c in r.captions], settings=s, vision_config=bundle.model.config.vision_config)
+    px = records_pixels(processor.image_processor, train)
+    pre, processor = S.cached_pretrained_blip(train, px, bundle, p, s, progress=progress)
+    x, key = S.training_inputs(pre.model, px, s)
+    coll = S.BlipCollator(processor.tokenizer, pre.model, s["max_length"], key)
+    run = S.cached_finetune(pre, "SMILE", S.finetune_references(train, s["finetune_refs"]), x, coll, steps=s["finetune_steps"],
+                            lr=s["finetune_lr"], batch_size=s["batch_size"], frozen=("vision_model.",) if s["freeze_vision"] else (),
+                            name="BLIP + SMILE", progress=progress)
+    return run, processor, s
+
+def _smile(p, progress):
+    run, proc, s = world_smile(p, progress)
+    return Captioner("smile", run.name, lambda ims: run.caption(proc.image_processor(images=list(ims), return_tensors="pt").pixel_values,
+                                                                num_beams=s["num_beams"], max_new_tokens=s["max_new_tokens"]), run)
+
+_LOADERS = {"clipcap": _clipcap, "merge-rnn": _merge_rnn, "sbg": _sbg, "smile": _smile}
+
+def load_captioner(method:str, preset=None, progress:bool=True) -> Captioner:
+    "The world model of `method` (see `METHODS`) for `preset`: from its chapter's cache, trained there on first use."
+    from personacap.core import get_preset
+    return _LOADERS[check_method(method)](get_preset(preset), progress)
+
+# %% ../nbs/90_cli.ipynb #5cfcf893
+def caption_images(paths:Sequence, methods:Sequence[str]|str=("clipcap",), preset=None, persona:str|None=None,
+                   progress:bool=True, captioners:dict|None=None) -> list[dict]:
+    "Caption image files with each method (and as `persona`): one dict per (image, method) with image, method, model, caption, seconds."
+    from personacap.core import get_preset
+    p = get_preset(preset)
+    methods = [check_method(m) for m in ([methods] if isinstance(methods, str) else methods)]
+    images = check_images(paths)
+    as_user = check_persona(persona, p) if persona is not None else None
+    captioners = dict(captioners or {})
+    rows = []
+    def add(method, name, fn, **extra):
+        t = time.perf_counter(); caps = fn(images); dt = (time.perf_counter() - t) / len(images)
+        rows.extend(dict(image=str(f), method=method, model=name, caption=c, seconds=dt, **extra) for f, c in zip(paths, caps))
+    for m in methods:
+        cap = captioners.get(m) or load_captioner(m, p, progress)
+        add(m, cap.name, cap.caption)
+    if as_user is not None: add("persona", f"persona of {persona}", lambda ims: as_user(ims, persona, p), user=persona)
+    return rows
+
+def format_captions(rows:Sequence[dict]) -> str:
+    "The rows of `caption_images` for people: per image, one line per method."
+    by_image = {}
+    for r in rows: by_image.setdefault(r["image"], []).append(r)
+    w = max((len(r["method"]) for r in rows), default=0)
+    return "\n".join(line for img, rs in by_image.items()
+                     for line in [img, *(f"  {r['method']:<{w}}  {r['caption']}  ({r['seconds']:.3f} s/image)" for r in rs)])
+
+def caption_main(argv:list[str]|None=None) -> int:
+    "`personacap caption IMAGE... [--method M ...] [--persona USER] [--json] [--preset P]`."
+    ap = argparse.ArgumentParser(prog="personacap caption",
+                                 description="caption PNG/JPEG files with the book's captioners (trained on the synthetic world; "
+                                             "trained on first use, then taken from the cache)")
+    ap.add_argument("images", nargs="+", metavar="IMAGE", help="PNG or JPEG files")
+    ap.add_argument("--method", action="append", metavar="METHOD",
+                    help=f"one of {', '.join(METHODS)} or 'all'; repeat or separate with commas (default: clipcap)")
+    ap.add_argument("--persona", metavar="USER", help="also caption as this user of the world (chapter 30)")
+    ap.add_argument("--preset", choices=["tiny", "full"], help="default: $PERSONACAP_PRESET or automatic")
+    ap.add_argument("--json", action="store_true", help="print the rows as JSON")
+    ap.add_argument("--out", metavar="FILE", help="also write the rows as JSON to FILE (atomically: complete or not at all)")
+    ap.add_argument("--quiet", action="store_true", help="no progress bars")
+    args = ap.parse_args(argv)
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")       # a command's output: captions, not library warnings
+    if args.quiet:
+        from transformers.utils import logging as hf_logging
+        hf_logging.disable_progress_bar()
+    methods = [m.strip() for ms in (args.method or ["clipcap"]) for m in ms.split(",") if m.strip()]
+    if "all" in methods: methods = list(METHODS)
+    rows = caption_images(args.images, methods, args.preset, args.persona, progress=not args.quiet)
+    if args.out:
+        from personacap.core import atomic_write_text
+        atomic_write_text(args.out, json.dumps(rows, indent=2))
+    print(json.dumps(rows, indent=2) if args.json else format_captions(rows))
+    return 0
+
+# %% ../nbs/90_cli.ipynb #f36c31a1
+REPORTS: dict[str, str] = {"personas": "personacap.personas:report_personas_main"}
+
+def report_main(argv:list[str]|None=None) -> int:
+    "`personacap report WHAT [ARGS...]`: a chapter's report (see `REPORTS`)."
+    ap = argparse.ArgumentParser(prog="personacap report", description="print a chapter's report")
+    ap.add_argument("what", choices=sorted(REPORTS))
+    ap.add_argument("args", nargs=argparse.REMAINDER, help="passed on to the report")
+    args = ap.parse_args(argv)
+    mod, _, fn = REPORTS[args.what].partition(":")
+    from personacap.core import ConfigError
+    try: m = importlib.import_module(mod)
+    except ModuleNotFoundError as e:
+        if e.name != mod: raise
+        raise ConfigError(f"{args.what} are not available in this install ({mod} is missing)",
+                          fix="install a personacap version that has this chapter") from None
+    if not hasattr(m, fn): raise ConfigError(f"{mod} has no {fn}", fix="update personacap")
+    return getattr(m, fn)(args.args) or 0
