@@ -21,7 +21,7 @@ __all__ = ['TINY', 'FULL', 'PRESETS', 'FORMAT_VERSION', 'PersonacapError', 'Conf
            'hub_reachable', 'get_preset', 'cache_dir', 'seed_everything', 'get_device', 'code_digest', 'atomic_write',
            'atomic_write_text', 'save_tensors', 'read_metadata', 'load_tensors', 'torch_load_weights', 'state_tensors',
            'save_model_state', 'load_model_state', 'data_dirs', 'data_path', 'load_pretrained', 'pooled_output',
-           'TrainConfig', 'History', 'plot_history', 'EpochSampler', 'evaluate_loss', 'fit']
+           'TrainConfig', 'History', 'plot_history', 'EpochSampler', 'evaluate_loss', 'checkpointing', 'fit']
 
 # %% ../nbs/00_core.ipynb #08426c10
 class PersonacapError(Exception):
@@ -636,6 +636,30 @@ def _warn_patience(cfg:TrainConfig):
                   f"{cfg.patience} worse ones before step {cfg.max_steps}. Fix: validate more often "
                   f"(eval_every <= {max(1, (cfg.max_steps - 1) // (cfg.patience + 1))}) or lower patience.", stacklevel=3)
 
+# %% ../nbs/00_core.ipynb #87b4f21e
+import contextvars, contextlib, re
+
+_CHECKPOINTING = contextvars.ContextVar("personacap_checkpointing", default=None)
+
+@contextlib.contextmanager
+def checkpointing(folder, every:int=25):
+    "Inside this block every `fit` without its own `out_dir` checkpoints every `every` steps under `folder` and resumes there."
+    token = _CHECKPOINTING.set((Path(folder), every, {}))
+    try: yield Path(folder)
+    finally: _CHECKPOINTING.reset(token)
+
+def _checkpointed(cfg:TrainConfig, model:nn.Module, n:int) -> TrainConfig:
+    "`cfg`, or (inside `checkpointing`) `cfg` with a resumable `out_dir` of its own."
+    ctx = _CHECKPOINTING.get()
+    if ctx is None or cfg.out_dir: return cfg
+    folder, every, seen = ctx
+    shapes = [(k, list(p.shape)) for k, p in model.named_parameters()]
+    key = hashlib.sha256(json.dumps([asdict(cfg), n, shapes], sort_keys=True, default=str).encode()).hexdigest()[:12]
+    name = f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', cfg.desc)[:40]}-{key}"
+    k = seen.get(name, 0); seen[name] = k + 1
+    return replace(cfg, out_dir=str(folder/f"{name}-{k}"), resume=True,
+                   save_every=cfg.save_every or max(1, min(every, cfg.max_steps)))
+
 # %% ../nbs/00_core.ipynb #720f278c
 def fit(model:nn.Module, loss_fn:Callable, train_ds, cfg:TrainConfig|None=None, *, val_ds=None,
         eval_fn:Callable|None=None, collate_fn:Callable|None=None, params=None, accelerator=None) -> History:
@@ -646,7 +670,7 @@ def fit(model:nn.Module, loss_fn:Callable, train_ds, cfg:TrainConfig|None=None, 
     from accelerate.data_loader import prepare_data_loader
     from tqdm.auto import tqdm
     from transformers import get_scheduler
-    cfg = cfg or TrainConfig()
+    cfg = _checkpointed(cfg or TrainConfig(), model, len(train_ds))
     if len(train_ds) == 0: raise ConfigError("the training set is empty")
     if val_ds is not None and len(val_ds) == 0: raise ConfigError("the validation set is empty", fix="pass val_ds=None")
     _warn_patience(cfg)
