@@ -22,7 +22,7 @@ __all__ = ['SUBSETS', 'OBJECTIVES', 'BLIP_TINY', 'BLIP_FULL', 'RICHNESS_COLUMNS'
            'vision_from_clip', 'training_inputs', 'pretrain_blip', 'cached_pretrained_blip', 'finetune_references',
            'weights_digest', 'finetune', 'cached_finetune', 'train_reference_lm', 'reference_lm', 'caption_truth',
            'truth_scores', 'richness_scores', 'richness_markdown', 'published_markdown', 'random_resized_crop',
-           'ImageCaptionDataset']
+           'ImageCaptionDataset', 'world_smile', 'smile_table']
 
 # %% ../nbs/20_smile.ipynb #7a62e281
 from transformers import (BlipConfig, BlipForConditionalGeneration, BlipProcessor, BlipImageProcessorPil,
@@ -116,14 +116,16 @@ def objective_loss(objective:str|Mapping="SMILE"):
 def encode_blip_captions(tokenizer, captions:Sequence[str], *, bos:int, sep:int, pad:int, prompt:str="",
                          max_length:int|None=None) -> dict:
     """BLIP decoder inputs `[bos] prompt caption [sep]`, right-padded, with labels equal to the ids (aligned, not
-    shifted) except -100 on `bos`, the prompt and padding. A caption longer than `max_length` loses its tail."""
+    shifted) except -100 on `bos`, the prompt and padding. A caption longer than `max_length` loses its tail and
+    gets no `sep`: the model must not learn to stop where a caption was cut (the house rule of `captioning.encode_captions`)."""
     pids = tokenizer(prompt, add_special_tokens=False).input_ids if prompt else []
-    keep = None if max_length is None else max_length - 2 - len(pids)
-    if keep is not None and keep < 1:
+    keep = None if max_length is None else max_length - 1 - len(pids)
+    if keep is not None and keep < 2:
         raise ConfigError(f"max_length={max_length} leaves no room for a caption after bos, the prompt and sep",
                           fix="raise max_length or shorten the prompt")
     rows = tokenizer(list(captions), add_special_tokens=False).input_ids
-    ids, mask = pad_sequences([[bos, *pids, *r[:keep], sep] for r in rows], pad)
+    ids, mask = pad_sequences([[bos, *pids, *(r if keep is None or len(r) < keep else r[:keep]),
+                                *([sep] if keep is None or len(r) < keep else [])] for r in rows], pad)
     labels = ids.masked_fill(mask == 0, -100)
     labels[:, :1 + len(pids)] = -100
     return {"input_ids": ids, "attention_mask": mask, "labels": labels}
@@ -489,3 +491,42 @@ class ImageCaptionDataset(torch.utils.data.Dataset):
         im = load_image(self.records[i].image_path)
         if self.augment: im = random_resized_crop(im, self.rng)
         return self.processor.image_processor(images=[im], return_tensors="pt").pixel_values[0], c
+
+# %% ../nbs/20_smile.ipynb #5e807920
+def world_smile(preset:str|Preset|None=None, objective:str="SMILE", progress:bool=True, cache:bool=True, **overrides) -> tuple:
+    """This chapter's BLIP fine-tuned on the world with `objective` ('MLE', 'SMILE', ...): `(CaptionRun, processor, settings)`,
+    from the chapter's caches (trained on first use). `overrides` change `blip_settings` (e.g. fewer steps)."""
+    from personacap.data import load_world
+    from personacap.clip import load_clip, records_pixels
+    p = get_preset(preset); s = blip_settings(p, **overrides); w = load_world(p)
+    train = w.scenes("train") if s["images"] == "scenes" else w.captions.split("train")
+    bundle = load_clip(p)
+    _, processor = load_blip(p, texts=[c for r in train for c in r.captions], settings=s, vision_config=bundle.model.config.vision_config)
+    px = records_pixels(processor.image_processor, train)
+    pre, processor = cached_pretrained_blip(train, px, bundle, p, s, cache=cache, progress=progress)
+    x, key = training_inputs(pre.model, px, s)
+    coll = BlipCollator(processor.tokenizer, pre.model, s["max_length"], key)
+    run = cached_finetune(pre, objective, finetune_references(train, s["finetune_refs"]), x, coll, steps=s["finetune_steps"],
+                          lr=s["finetune_lr"], batch_size=s["batch_size"], frozen=("vision_model.",) if s["freeze_vision"] else (),
+                          name=f"BLIP + {objective}", cache=cache, progress=progress)
+    return run, processor, s
+
+def smile_table(preset:str|Preset|None=None, objectives:Sequence[str]=("MLE", "SMILE"), progress:bool=True,
+                quick:bool=False) -> tuple[str, dict]:
+    """The richness table of BLIP fine-tuned with each objective on the world's test images: `(markdown, rows)`.
+    `quick`: a few training steps and no cache (checks the pipeline, not the numbers)."""
+    from personacap.data import load_world
+    from personacap.clip import load_clip, records_pixels, clip_features
+    few = dict(pretrain_steps=4, warmup_steps=1, finetune_steps=2, lm_steps=2) if quick else {}
+    p = get_preset(preset); s = blip_settings(p, **few); w = load_world(p); bundle = load_clip(p)
+    train, test = (w.scenes(x) if s["images"] == "scenes" else w.captions.split(x) for x in ("train", "test"))
+    if quick: test = test[:48]
+    F_test, rows, lm = clip_features(bundle, test, progress=False), {}, None
+    for obj in objectives:
+        run, proc, _ = world_smile(p, obj, progress, cache=not quick, **few)
+        if lm is None: lm, lm_tok = reference_lm([c for r in train for c in r.captions], proc.tokenizer, p, s, cache=not quick)
+        caps = generate_captions(run.model, records_pixels(proc.image_processor, test), run.tokenizer, batch_size=128,
+                                 num_beams=s["num_beams"], max_new_tokens=s["max_new_tokens"])
+        rows[run.name] = richness_scores(caps, test, F_test, bundle, lm, lm_tok, w.truth)
+    title = ("(quick: a few steps) " if quick else "") + f"SMILE: {len(test)} test {s['images']} of the synthetic world ({p.name} preset), beam {s['num_beams']}"
+    return richness_markdown(rows, title), rows
