@@ -15,7 +15,8 @@ from typing import Callable, Sequence
 # %% auto #0
 __all__ = ['COMMANDS', 'METHODS', 'REPORTS', 'java_version', 'nvidia_gpu', 'environment_info', 'format_info', 'info_main',
            'commands', 'usage', 'main', 'check_method', 'check_images', 'world_users', 'check_persona', 'Captioner',
-           'world_smile', 'load_captioner', 'caption_images', 'format_captions', 'caption_main', 'report_main']
+           'load_captioner', 'caption_images', 'format_captions', 'caption_main', 'report_main', 'saved_run',
+           'train_method', 'fixed_caption_baseline', 'eval_method', 'train_main', 'eval_main']
 
 # %% ../nbs/90_cli.ipynb #0ff9be4e
 def _first_line(cmd:list[str], timeout:float) -> str|None:
@@ -92,6 +93,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "pretrain-clip": ("personacap.clip:pretrain_clip_main", "pretrain the tiny CLIP on the synthetic world and save it with a card"),
     "tour": ("personacap.tour:tour_main", "train and score every captioner on one dataset and print the comparison tables"),
     "caption": ("personacap.cli:caption_main", "caption your own PNG/JPEG images with the book's captioners"),
+    "train": ("personacap.cli:train_main", "train a chapter's method on the world (resumable) and save it to a folder"),
+    "eval": ("personacap.cli:eval_main", "caption the world's test images with a method and score them"),
     "report": ("personacap.cli:report_main", "print a chapter's report (e.g. `personacap report personas`)"),
 }
 
@@ -203,12 +206,8 @@ def _clipcap(p, progress):
     return Captioner("clipcap", run.name, lambda ims: run.caption(bundle.encode_images(ims)), run)
 
 def _merge_rnn(p, progress):
-    from personacap.data import load_world
-    from personacap.clip import records_pixels
-    from personacap.merge_rnn import cached_merge_rnn, resnet_processor
-    w, proc = load_world(p), resnet_processor(p)
-    tr, va = w.captions.split("train"), w.captions.split("val")
-    run = cached_merge_rnn(tr, va, records_pixels(proc, tr), records_pixels(proc, va), p, progress=progress)
+    from personacap.merge_rnn import world_merge_rnn
+    run, proc = world_merge_rnn(p, progress=progress)
     return Captioner("merge-rnn", run.name, lambda ims: run.caption(proc(images=list(ims), return_tensors="pt").pixel_values), run)
 
 def _sbg(p, progress):
@@ -216,27 +215,9 @@ def _sbg(p, progress):
     sbg = world_sbg(p, progress=progress)
     return Captioner("sbg", "SBG top-5", lambda ims: sbg.caption(sbg.selector.bundle.encode_images(ims), n=5).captions, sbg)
 
-def world_smile(preset=None, progress:bool=True):
-    "Chapter 20's BLIP fine-tuned with SMILE on the world, `(CaptionRun, processor, settings)`, from the chapter's caches."
-    from personacap.core import get_preset
-    from personacap.data import load_world
-    from personacap.clip import load_clip, records_pixels
-    from personacap import smile as S
-    p = get_preset(preset); s = S.blip_settings(p); w = load_world(p)
-    train = w.scenes("train") if s["images"] == "scenes" else w.captions.split("train")
-    bundle = load_clip(p)
-    _, processor = S.load_blip(p, texts=[c for r in train for c in r.captions], settings=s, vision_config=bundle.model.config.vision_config)
-    px = records_pixels(processor.image_processor, train)
-    pre, processor = S.cached_pretrained_blip(train, px, bundle, p, s, progress=progress)
-    x, key = S.training_inputs(pre.model, px, s)
-    coll = S.BlipCollator(processor.tokenizer, pre.model, s["max_length"], key)
-    run = S.cached_finetune(pre, "SMILE", S.finetune_references(train, s["finetune_refs"]), x, coll, steps=s["finetune_steps"],
-                            lr=s["finetune_lr"], batch_size=s["batch_size"], frozen=("vision_model.",) if s["freeze_vision"] else (),
-                            name="BLIP + SMILE", progress=progress)
-    return run, processor, s
-
 def _smile(p, progress):
-    run, proc, s = world_smile(p, progress)
+    from personacap.smile import world_smile
+    run, proc, s = world_smile(p, "SMILE", progress)
     return Captioner("smile", run.name, lambda ims: run.caption(proc.image_processor(images=list(ims), return_tensors="pt").pixel_values,
                                                                 num_beams=s["num_beams"], max_new_tokens=s["max_new_tokens"]), run)
 
@@ -320,3 +301,94 @@ def report_main(argv:list[str]|None=None) -> int:
                           fix="install a personacap version that has this chapter") from None
     if not hasattr(m, fn): raise ConfigError(f"{mod} has no {fn}", fix="update personacap")
     return getattr(m, fn)(args.args) or 0
+
+# %% ../nbs/90_cli.ipynb #9b5367e1
+def saved_run(cap:Captioner) -> tuple:
+    "What `train` saves of a method: `(CaptionRun, extra)`; for SBG the blind guesser, with its keyword selector in `extra`."
+    from personacap.captioning import CaptionRun
+    r = cap.run
+    if isinstance(r, CaptionRun): return r, {}
+    sel = r.selector
+    return (CaptionRun(r.lm, r.tok, r.history, "SBG guesser", dict(threshold=r.threshold, max_k=r.max_k, mode=r.mode)),
+            {"selector": {"vocab": list(sel.vocab), "template": sel.template, "tree": sel.tree}})
+
+def train_method(method:str, preset=None, out=None, progress:bool=True) -> dict:
+    """Train `method` on the world as its chapter does (or take it from the chapter's cache), resumably (checkpoints under
+    `<out>.resume`), and save it into `out` (default `runs/<method>`) atomically. Returns what `train.json` records."""
+    from personacap.core import get_preset, checkpointing, atomic_write_text
+    from personacap.captioning import save_run
+    p, method = get_preset(preset), check_method(method)
+    out = Path(out or Path("runs")/method); resume = out.with_name(out.name + ".resume")
+    t = time.perf_counter()
+    with checkpointing(resume): cap = load_captioner(method, p, progress)
+    run, extra = saved_run(cap)
+    save_run(run, out)
+    info = dict(method=method, model=cap.name, preset=p.name, params=run.params, train_seconds=run.seconds,
+                wall_seconds=time.perf_counter() - t, out=str(out), **extra)
+    atomic_write_text(out/"train.json", json.dumps(info, indent=2, default=str))
+    shutil.rmtree(resume, ignore_errors=True)
+    return info
+
+# %% ../nbs/90_cli.ipynb #c1667ae2
+def fixed_caption_baseline(records:Sequence) -> str:
+    "The named baseline of `eval`: the most frequent caption of `records` (ties: the first seen), given to every image."
+    from collections import Counter
+    return Counter(c for r in records for c in r.captions).most_common(1)[0][0]
+
+def eval_method(method:str, preset=None, split:str="test", batch_size:int=64, progress:bool=True, captioner=None):
+    """Caption the world's `split` images with `method` (image files in, as `caption` does) and score them like for like,
+    next to the fixed-caption baseline. Returns a `CaptionTable`."""
+    from personacap.core import get_preset
+    from personacap.data import load_world, load_image
+    from personacap.metrics import score
+    from personacap.captioning import CaptionTable
+    p, method = get_preset(preset), check_method(method)
+    w = load_world(p); recs = w.captions.split(split)
+    cap = captioner or load_captioner(method, p, progress)
+    caps, t = [], time.perf_counter()
+    for i in range(0, len(recs), batch_size):
+        caps += cap.caption([load_image(r.image_path) for r in recs[i:i + batch_size]])
+    dt = time.perf_counter() - t
+    refs = {r.image_id: list(r.captions) for r in recs}
+    run, _ = saved_run(cap)
+    table = CaptionTable(f"{method} on the world's {split} split ({len(recs)} images, {p.name} preset, scored like for like)")
+    table.add(cap.name, score(dict(zip(refs, caps)), refs, like_for_like=True), run.params, run.seconds,
+              note=f"{dt / len(recs) * 1000:.1f} ms/image to caption")
+    base = fixed_caption_baseline(w.captions.split("train"))
+    table.add("baseline: one fixed caption", score({i: base for i in refs}, refs, like_for_like=True), note=repr(base))
+    return table
+
+# %% ../nbs/90_cli.ipynb #72f842ad
+def _method_parser(prog:str, description:str) -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog=prog, description=description)
+    ap.add_argument("method", metavar="METHOD", help=f"one of {', '.join(METHODS)}")
+    ap.add_argument("--preset", choices=["tiny", "full"], help="default: $PERSONACAP_PRESET or automatic")
+    ap.add_argument("--out", metavar="DIR", help="the output folder")
+    ap.add_argument("--quiet", action="store_true", help="no progress bars")
+    return ap
+
+def train_main(argv:list[str]|None=None) -> int:
+    "`personacap train METHOD [--preset P] [--out DIR]`."
+    ap = _method_parser("personacap train", "train a chapter's method on the synthetic world as its chapter does; "
+                        "interrupted, the same command resumes; the model is saved to --out (default runs/METHOD)")
+    args = ap.parse_args(argv)
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    info = train_method(args.method, args.preset, args.out, progress=not args.quiet)
+    print(f"{info['model']}: {info['params']:,d} parameters, trained in {info['train_seconds'] or 0:.0f} s "
+          f"(this command: {info['wall_seconds']:.0f} s), saved to {info['out']}")
+    return 0
+
+def eval_main(argv:list[str]|None=None) -> int:
+    "`personacap eval METHOD [--preset P] [--split S] [--out DIR]`."
+    ap = _method_parser("personacap eval", "caption the world's test images with a method and score them like for like")
+    ap.add_argument("--split", default="test", choices=["val", "test"], help="which split of the world (default: test)")
+    args = ap.parse_args(argv)
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    table = eval_method(args.method, args.preset, args.split, progress=not args.quiet)
+    if args.out:
+        from personacap.core import atomic_write_text
+        out = Path(args.out)
+        atomic_write_text(out/"eval.md", table.markdown() + "\n")
+        atomic_write_text(out/"eval.json", json.dumps(table.to_dict(), indent=2, default=str))
+    print(table.markdown())
+    return 0
