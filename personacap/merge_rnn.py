@@ -14,8 +14,8 @@ import torch.nn.functional as F
 
 # %% auto #0
 __all__ = ['MERGES', 'TINY_RESNET', 'STUDY_PUBLISHED_FLICKR8K', 'MergeRNNConfig', 'MergeRNNModel', 'build_merge_rnn',
-           'resnet_processor', 'merge_rnn_tokenizer', 'train_merge_rnn', 'cached_merge_rnn', 'study_table',
-           'published_table']
+           'resnet_processor', 'merge_rnn_tokenizer', 'train_merge_rnn', 'cached_merge_rnn', 'world_merge_rnn',
+           'study_table', 'published_table']
 
 # %% ../nbs/11_merge_rnn.ipynb #815a55f9
 from transformers import PretrainedConfig, PreTrainedModel, ResNetConfig, ResNetModel, ConvNextImageProcessorPil
@@ -240,6 +240,14 @@ def cached_merge_rnn(train:Sequence, val:Sequence, train_pixels:torch.Tensor, va
                       key, "merge_rnn", code=[train_merge_rnn, merge_rnn_tokenizer, build_merge_rnn, MergeRNNModel, MergeRNNConfig,
                                               _generate, _beam_search, _sample_or_greedy, _mask_logits], cache=cache,
                       model_class=MergeRNNModel)
+
+def world_merge_rnn(preset:str|Preset|None=None, seed:int=0, progress:bool=True) -> tuple:
+    """This chapter's Merge-RNN on the world, ready to caption: `(CaptionRun, processor)`, from the cache this chapter
+    fills (trained on first use). The processor turns PIL images into the model's `pixel_values`."""
+    from personacap.data import load_world
+    p = get_preset(preset); w, proc = load_world(p), resnet_processor(p)
+    tr, va = w.captions.split("train"), w.captions.split("val")
+    return cached_merge_rnn(tr, va, records_pixels(proc, tr), records_pixels(proc, va), p, seed=seed, progress=progress), proc
 
 # %% ../nbs/11_merge_rnn.ipynb #64cfa33d
 def study_table(records:Sequence, preset:str|Preset|None=None, *, runs:dict|None=None, cache:bool=True,
