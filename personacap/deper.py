@@ -6,7 +6,7 @@ Docs: https://personacap.github.io/personacap/deper.html.md"""
 
 # %% ../nbs/40_deper.ipynb #6539c1dc
 from __future__ import annotations
-import copy, math, time
+import copy, dataclasses, math, time
 from collections import Counter
 from dataclasses import dataclass
 from typing import Sequence, Mapping
@@ -24,7 +24,10 @@ __all__ = ['DEPER_TINY', 'DEPER_FULL', 'LAMBDA', 'VARIANTS', 'deper_settings', '
            'SupportCollator', 'encode_all', 'support_embedding', 'stage1_loss', 'stage2_loss', 'build_encoder',
            'train_stage1', 'freeze_for_stage2', 'train_stage2', 'train_deper', 'support_sets', 'few_shot_embedding',
            'PromptDataset', 'prompt_collate', 'prompt_loss', 'train_prompts', 'ngrams', 'DescriptionClassifier',
-           'caption_scores', 'predicted_scanpaths', 'scanpath_scores', 'film_view', 'policy_probe']
+           'caption_scores', 'predicted_scanpaths', 'scanpath_scores', 'scanpath_draws', 'policy_orders',
+           'rule_agreement', 'probe_images', 'scanpath_policy_probe', 'real_scanpath_policy', 'film_view',
+           'policy_probe', 'paired_bootstrap', 'oss_rows', 'deper_setup', 'deper_study', 'deper_table', 'world_deper',
+           'caption_as_subject']
 
 # %% ../nbs/40_deper.ipynb #6cd5d72e
 from transformers import PretrainedConfig, PreTrainedModel
@@ -41,7 +44,7 @@ from . import world as W
 # %% ../nbs/40_deper.ipynb #5627fc4e
 DEPER_TINY = dict(d=64, layers=2, heads=4, d_z=64, max_fix=12, max_words=32, grid=4, k_shot=5, train_support=1,
                   stage1_steps=160, stage1_batch=64, stage2_steps=120, stage2_batch=40, lr=2e-3, temperature=0.1,
-                  prompt_steps=40, prompt_lr=1e-2, probe_draws=20, seed=0)
+                  prompt_steps=40, prompt_lr=1e-2, probe_draws=20, probe_images=60, scan_draws=5, seed=0)
 
 DEPER_FULL = dict(DEPER_TINY, d=256, layers=4, heads=8, d_z=256, max_fix=16, max_words=64, grid=7,
                   stage1_steps=5000, stage2_steps=5000, stage1_batch=64, stage2_batch=32, lr=3e-4, prompt_steps=200,
@@ -567,6 +570,71 @@ def scanpath_scores(paths:Sequence[np.ndarray], rows, data:Triplets, truth) -> d
         s = attention_similarity(a, b, p, real[:, :2]); nw.append(s["nw"]); dt.append(s["dtw"])
     return {"order agreement": float(np.mean(nw)), "DTW": float(np.mean(dt)), "n": len(nw)}
 
+# %% ../nbs/40_deper.ipynb #57f8583a
+def scanpath_draws(encoder:DeperEncoder, data:Triplets, truth, subjects:Sequence[str], query, k:int=5, draws:int=5,
+                   split:str="val", seed:int=1) -> np.ndarray:
+    "Object-order agreement of the decoder's scanpaths on the `query` rows, once per fresh draw of every subject's k supports: (draws,)."
+    V = data.patches[data.img[torch.as_tensor(np.asarray(query))]]
+    who = [data.subjects[int(data.subject[i])] for i in query]
+    out = []
+    for d in range(draws):
+        Z = {s: few_shot_embedding(encoder, data, r) for s, r in support_sets(data, subjects, k, split, seed + d).items()}
+        paths = predicted_scanpaths(encoder, V, torch.stack([Z[s] for s in who]))
+        out.append(scanpath_scores(paths, query, data, truth)["order agreement"])
+    return np.array(out)
+
+# %% ../nbs/40_deper.ipynb #c508fbcd
+def policy_orders(objs:Sequence, subject) -> dict:
+    "The object order (indices) each of the world's six viewing rules gives on `objs`, for `subject` (its favourite colour), no swaps."
+    rng = np.random.default_rng(0)
+    return {p: W.view_order(objs, dataclasses.replace(subject, policy=p, swap_prob=0.0), rng) for p in W.VIEW_POLICIES}
+
+def rule_agreement(paths:Sequence, image_ids:Sequence[str], truth, subject) -> np.ndarray:
+    "(6,) mean object-order agreement (NW over first visits) of scanpaths (points (n, 2+), one per image) with each rule's order."
+    S = np.zeros(len(W.VIEW_POLICIES))
+    for p, im in zip(paths, image_ids):
+        objs = truth.objects(im); ro = policy_orders(objs, subject); p = np.asarray(p)
+        seen = W.first_visits(W.fixation_targets(np.c_[p[:, :2], np.zeros(len(p))], objs))
+        S += [attention_similarity(seen, ro[q])["nw"] for q in W.VIEW_POLICIES]
+    return S / max(len(paths), 1)
+
+def probe_images(data:Triplets, truth, split:str="test", n:int=60, min_objects:int=3) -> np.ndarray:
+    "Rows of the first `n` distinct `split` images with at least `min_objects` objects (one row per image)."
+    out, seen = [], set()
+    for i in data.rows(split):
+        im = data.records[i].image_id
+        if im in seen or len(truth.objects(im)) < min_objects: continue
+        seen.add(im); out.append(int(i))
+        if len(out) == n: break
+    if len(out) < n: raise DatasetError(f"only {len(out)} {split} images have {min_objects}+ objects, {n} asked", fix="lower `probe_images`")
+    return np.array(out)
+
+def scanpath_policy_probe(encoder:DeperEncoder, data:Triplets, truth, subjects:Sequence[str], split:str, probe_rows, k:int=5,
+                          draws:int=5, seed:int=0) -> dict:
+    """The functional probe: the decoder's scanpaths on the `probe_rows` images from each subject's k-shot z_s (supports from
+    `split`), named by the rule they match best. Accuracy over subjects and draws, and each subject's most common name."""
+    rng = np.random.default_rng(seed)
+    V = data.patches[data.img[torch.as_tensor(np.asarray(probe_rows))]]
+    ims = [data.records[i].image_id for i in probe_rows]
+    named = {}
+    for s in subjects:
+        rows = data.rows(split, [s]); named[s] = []
+        for _ in range(draws):
+            z = few_shot_embedding(encoder, data, np.sort(rng.choice(rows, k, replace=False)))
+            paths = predicted_scanpaths(encoder, V, z.expand(len(V), -1))
+            named[s].append(W.VIEW_POLICIES[int(np.argmax(rule_agreement(paths, ims, truth, truth.subject(s))))])
+    acc = float(np.mean([n == truth.subject(s).policy for s in subjects for n in named[s]]))
+    return {"accuracy": acc, "named": {s: Counter(v).most_common(1)[0][0] for s, v in named.items()}, "chance": 1 / len(W.VIEW_POLICIES)}
+
+def real_scanpath_policy(data:Triplets, truth, subjects:Sequence[str], split:str="test", n:int=60) -> dict:
+    "The probe's ceiling: the same rule matching on each subject's REAL scanpaths of (up to `n`) `split` images."
+    named = {}
+    for s in subjects:
+        rows = data.rows(split, [s])[:n]
+        paths = [data.fix[i][data.fmask[i]].numpy() for i in rows]
+        named[s] = W.VIEW_POLICIES[int(np.argmax(rule_agreement(paths, [data.records[i].image_id for i in rows], truth, truth.subject(s))))]
+    return {"accuracy": float(np.mean([named[s] == truth.subject(s).policy for s in subjects])), "named": named}
+
 # %% ../nbs/40_deper.ipynb #ddb3e3d9
 def film_view(encoder:DeperEncoder, z:torch.Tensor) -> torch.Tensor:
     "The part of z_s the trajectory decoder reads: its FiLM scales and shifts, all layers (a fixed linear map of z_s)."
@@ -593,3 +661,101 @@ def policy_probe(encoder:DeperEncoder, data:Triplets, truth, seen:Sequence[str],
         loso.append((linear_probe(Zs[tr], ys[tr], Zs[~tr]) == ys[~tr]).float().mean().item())
     return {"seen (leave one subject out)": float(np.mean(loso)),
             "unseen": (linear_probe(Zs, ys, Zu) == yu).float().mean().item(), "chance": 1 / len(W.VIEW_POLICIES)}
+
+# %% ../nbs/40_deper.ipynb #574db3b1
+def paired_bootstrap(a, b, n:int=2000, seed:int=0) -> dict:
+    "Mean of `a - b` over paired rows, and its 95% bootstrap interval and sd (rows resampled with replacement)."
+    d = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
+    if d.ndim != 1 or not len(d): raise ConfigError(f"paired_bootstrap needs two equal-length 1-d score lists, got shape {d.shape}")
+    m = d[np.random.default_rng(seed).integers(0, len(d), (n, len(d)))].mean(1)
+    return {"diff": float(d.mean()), "lo": float(np.quantile(m, 0.025)), "hi": float(np.quantile(m, 0.975)), "sd": float(m.std())}
+
+def oss_rows(preds:Sequence[str], rows, data:Triplets, nouns=W.NOUNS) -> np.ndarray:
+    "OSS of each row's caption against the row subject's own description: (len(rows),)."
+    keys = [f"{data.records[i].image_id}|{data.records[i].subject_id}" for i in rows]
+    return oss(dict(zip(keys, preds)), {k: [data.records[i].captions[0]] for k, i in zip(keys, rows)}, nouns=nouns)["per_image"]
+
+# %% ../nbs/40_deper.ipynb #5a85cb76
+def deper_setup(preset=None, progress:bool=False, quick:bool=False, **overrides) -> tuple:
+    """The chapter's inputs in one call: `(settings, world, clipcap CaptionRun, Triplets)`, from the caches the chapter
+    fills. `quick`: chapter 10's ClipCap with a few steps and no cache (a pipeline check)."""
+    from personacap.data import load_world, load_image
+    from personacap.clip import load_clip, clip_features
+    from personacap.clipcap import world_clipcap
+    p = get_preset(preset); s = deper_settings(p, **overrides)
+    world, bundle = load_world(p), load_clip(p)
+    run = world_clipcap(p, steps=12 if quick else None, cache=not quick, progress=progress)
+    recs = list(world.descriptions)
+    image_ids = sorted({r.image_id for r in recs}); paths = {r.image_id: r.image_path for r in recs}
+    patches = cached_patch_features(bundle, image_ids, lambda k: load_image(paths[k]), s["grid"])
+    byid = world.captions.by_id()
+    clip_img = clip_features(bundle, [byid[k] for k in image_ids], progress=False)
+    max_cap = run.model.gpt.config.n_positions - run.model.config.prefix_length - 1
+    return s, world, run, make_triplets(recs, run.tokenizer, patches, clip_img, image_ids,
+                                        world.seen_subjects + world.unseen_subjects, s, max_cap)
+
+def deper_study(preset=None, quick:bool=False, progress:bool=False) -> dict:
+    """DEPER on test images, seen and unseen subjects (5-shot z_s), with the generic captioner, the shuffled-subject
+    control and the real descriptions: `{"seen subjects": {row: scores}, "unseen subjects": {...}, "model", "setup"}`."""
+    few = dict(stage1_steps=3, stage2_steps=3) if quick else {}
+    s, world, run, data = deper_setup(preset, progress, quick, **few)
+    seen, unseen = world.seen_subjects, world.unseen_subjects
+    model, _, _ = train_deper(data, data.rows("train", seen), len(seen), run.model, s, "DEPER", cache=not quick, progress=progress)
+    clf_rows = np.concatenate([data.rows("train", seen), data.rows("val", unseen)])
+    classifier = DescriptionClassifier([data.records[i].captions[0] for i in clf_rows], [data.records[i].subject_id for i in clf_rows],
+                                       data.subjects)
+    out = {"model": model, "setup": (s, world, run, data)}
+    for name, subj, split in (("seen subjects", seen, "train"), ("unseen subjects", unseen, "val")):
+        support = support_sets(data, subj, s["k_shot"], split, s["seed"])
+        query = data.rows("test", subj)
+        q_clip = data.clip[data.img[torch.as_tensor(query)]]
+        q_subject = [data.subjects[int(data.subject[i])] for i in query]
+        Z = {x: few_shot_embedding(model.encoder, data, r) for x, r in support.items()}
+        shuffled = {x: Z[subj[(subj.index(x) + 1) % len(subj)]] for x in subj}
+        rows = {"real descriptions (ceiling)": caption_scores([data.records[i].captions[0] for i in query], query, data, classifier),
+                "generic captioner": caption_scores(run.caption(q_clip), query, data, classifier)}
+        for label, z in (("DEPER", Z), ("DEPER, shuffled subject", shuffled)):
+            zq = torch.stack([z[x] for x in q_subject])
+            rows[label] = caption_scores(generate_captions(model.captioner, torch.cat([q_clip, zq], 1), run.tokenizer), query, data, classifier)
+        out[name] = rows
+    return out
+
+# %% ../nbs/40_deper.ipynb #8aa2c4e0
+_STUDY_METRICS = ("B-4", "CIDEr-D", "OSS", "CLS")
+
+def deper_table(preset=None, quick:bool=False, progress:bool=True) -> tuple[str, dict]:
+    "DEPER's seen and unseen tables for the tour: `(markdown, rows)` (rows: table -> row -> metric)."
+    st = deper_study(preset, quick=quick, progress=progress)
+    lines, rows = [], {}
+    for name in ("seen subjects", "unseen subjects"):
+        r = st[name]; g = r["generic captioner"]
+        rows[name] = {k: {m: float(v[m]) for m in (*_STUDY_METRICS, "CLS chance")} for k, v in r.items()}
+        lines += [f"| DEPER, {name}, 5-shot, test images{' (quick)' if quick else ''} | B-4 | CIDEr-D | OSS | CLS | gain vs generic |",
+                  "|---|---|---|---|---|---|"]
+        lines += [f"| {k} | " + " | ".join(f"{100 * v[m]:.1f}" for m in _STUDY_METRICS)
+                  + f" | {100 * np.mean([v[m] / g[m] - 1 for m in _STUDY_METRICS]):+.0f}% |" for k, v in r.items()]
+        lines.append("")
+    return "**DEPER (chapter 40) on the synthetic world**\n\n" + "\n".join(lines).strip(), rows
+
+# %% ../nbs/40_deper.ipynb #17ca1e90
+_WORLD_DEPER: dict = {}
+
+def world_deper(preset=None, progress:bool=False) -> tuple:
+    "The chapter's trained DEPER on the world, `(model, clipcap run, Triplets, settings)`, from the caches (memoised per preset)."
+    p = get_preset(preset)
+    if p.name not in _WORLD_DEPER:
+        s, world, run, data = deper_setup(p, progress)
+        seen = world.seen_subjects
+        model, _, _ = train_deper(data, data.rows("train", seen), len(seen), run.model, s, "DEPER", progress=progress)
+        _WORLD_DEPER[p.name] = (model, run, data, s)
+    return _WORLD_DEPER[p.name]
+
+def caption_as_subject(images:Sequence, subject:str, preset=None) -> list[str]:
+    "Captions of PIL `images` in the style of the world's `subject` (seen or unseen): DEPER with the subject's 5-shot z_s."
+    from personacap.clip import load_clip
+    model, run, data, s = world_deper(preset)
+    if subject not in data.subjects: raise ConfigError(f"unknown subject {subject!r}", fix=f"use one of {', '.join(data.subjects)}")
+    split = "train" if len(data.rows("train", [subject])) >= s["k_shot"] else "val"
+    z = few_shot_embedding(model.encoder, data, support_sets(data, [subject], s["k_shot"], split, s["seed"])[subject])
+    feats = load_clip(preset).encode_images(list(images))
+    return generate_captions(model.captioner, torch.cat([feats, z[None].expand(len(feats), -1)], 1), run.tokenizer)

@@ -140,3 +140,49 @@ def test_description_classifier_learns_styles():
     clf = D.DescriptionClassifier(texts, who, ["a", "b"], min_count=1)
     pred = clf(["i see a green star", "first a star, then a disc"]).argmax(1).tolist()
     assert pred == [0, 1]
+
+
+def toy_scene():
+    from personacap import world as W
+    base = dict(shape="circle", colour="red", size="small", cell=4)
+    return [W.Obj(**base, x=0.2, y=0.8, r=0.10), W.Obj(**{**base, "colour": "blue"}, x=0.5, y=0.5, r=0.05),
+            W.Obj(**base, x=0.8, y=0.1, r=0.20)]
+
+
+def a_subject(colour="blue"):
+    import dataclasses
+    from personacap import world as W
+    s = W.make_subjects(1, 0, np.random.default_rng(0))[0]
+    return dataclasses.replace(s, favourite_colour=colour)
+
+
+def test_policy_orders_follow_the_world_rules():
+    from personacap import world as W
+    objs, subj = toy_scene(), a_subject("blue")
+    po = D.policy_orders(objs, subj)
+    assert set(po) == set(W.VIEW_POLICIES)
+    assert po["left_to_right"] == [0, 1, 2] and po["right_to_left"] == [2, 1, 0] and po["top_to_bottom"] == [2, 1, 0]
+    assert po["largest_first"] == [2, 0, 1] and po["centre_out"][0] == 1
+    assert po["favourite_colour"][0] == 1                               # the blue object first
+    assert subj.swap_prob == a_subject("blue").swap_prob                # the subject itself is not changed
+
+
+def test_rule_agreement_names_the_rule_a_scanpath_follows():
+    from personacap import world as W
+    objs, subj = toy_scene(), a_subject("green")
+    truth = SimpleNamespace(objects=lambda _: objs)
+    rtl = np.array([[0.8, 0.1], [0.5, 0.5], [0.2, 0.8]])
+    sc = D.rule_agreement([rtl, rtl], ["a", "b"], truth, subj)
+    assert sc.shape == (len(W.VIEW_POLICIES),)
+    assert sc[W.VIEW_POLICIES.index("right_to_left")] == 1.0
+    assert sc[W.VIEW_POLICIES.index("left_to_right")] < 1.0
+    off = np.array([[0.05, 0.5]])                                       # looks at nothing: agrees with no rule
+    assert D.rule_agreement([off], ["a"], truth, subj).max() == 0.0
+
+
+def test_paired_bootstrap():
+    r = D.paired_bootstrap([1., 2, 3, 4], [1., 1, 1, 1], n=500)
+    assert r["diff"] == 1.5 and r["lo"] <= 1.5 <= r["hi"] and r["sd"] > 0
+    same = D.paired_bootstrap([0.3] * 10, [0.3] * 10)
+    assert same["lo"] == same["hi"] == 0.0
+    with pytest.raises(ConfigError, match="equal-length"): D.paired_bootstrap([], [])
