@@ -15,7 +15,7 @@ __all__ = ['as_image', 'Shelf', 'shelf', 'control_user', 'app_caption', 'rows_ht
 
 # %% ../nbs/92_app.ipynb #1617e882
 from .core import ImageError, ConfigError, get_preset
-from .cli import METHODS, Captioner, load_captioner, check_images, check_persona, world_users
+from .cli import METHODS, Captioner, load_captioner, check_images, check_persona, check_subject, world_users
 
 # %% ../nbs/92_app.ipynb #1dfca1d5
 def as_image(x, name:str="upload"):
@@ -65,14 +65,16 @@ def control_user(user:str, preset=None) -> str:
     return users[(users.index(user) + 1) % len(users)]
 
 def app_caption(image, methods:Sequence[str]|str=("clipcap",), persona:str|None=None, preset=None,
-                captioners:dict|None=None, sh:Shelf|None=None) -> list[dict]:
-    "One row per captioner for one image: method, model, caption, seconds, clip_score (and for personas: user, role)."
+                captioners:dict|None=None, sh:Shelf|None=None, subject:str|None=None) -> list[dict]:
+    """One row per captioner for one image: method, model, caption, seconds, clip_score (and for a persona or a DEPER
+    subject: user or subject, and role: base, persona/subject, shuffled control)."""
     sh = sh or (Shelf(preset, captioners) if captioners else shelf(preset))
     methods = [methods] if isinstance(methods, str) else list(methods)
     for m in methods:
         if m not in METHODS and m not in sh.captioners: raise ConfigError(f"unknown method {m!r}", fix=f"use one of: {', '.join(METHODS)}")
     im = as_image(image)
     as_user = check_persona(persona, sh.preset) if persona is not None else None
+    as_subject = check_subject(subject, sh.preset) if subject is not None else None
     rows = []
     def run(method, name, fn, **extra):
         t = time.perf_counter(); cap = fn([im])[0]
@@ -84,6 +86,12 @@ def app_caption(image, methods:Sequence[str]|str=("clipcap",), persona:str|None=
         ctrl = control_user(persona, sh.preset)
         run("persona", f"persona of {persona}", lambda ims: as_user(ims, persona, sh.preset), user=persona, role="persona")
         run("persona", f"persona of {ctrl}", lambda ims: as_user(ims, ctrl, sh.preset), user=ctrl, role="shuffled-user control")
+    if as_subject is not None:
+        if "clipcap" not in methods and not any(r.get("role") == "base (no persona)" for r in rows):
+            c = sh.get("clipcap"); run("clipcap", c.name, c.caption, role="generic captioner (no subject)")
+        ctrl = control_user(subject, sh.preset)
+        run("deper", f"DEPER as {subject}", lambda ims: as_subject(ims, subject, sh.preset), subject=subject, role="subject")
+        run("deper", f"DEPER as {ctrl}", lambda ims: as_subject(ims, ctrl, sh.preset), subject=ctrl, role="shuffled-subject control")
     for r, s in zip(rows, _score(sh, im, [r["caption"] for r in rows])): r["clip_score"] = s
     return rows
 
@@ -119,8 +127,12 @@ def _personas_available() -> bool:
     import importlib.util
     return importlib.util.find_spec("personacap.personas") is not None
 
+def _deper_available() -> bool:
+    import importlib.util
+    return importlib.util.find_spec("personacap.deper") is not None
+
 def caption_app(preset=None, n_examples:int=12, captioners:dict|None=None):
-    "The ipywidgets app (a `VBox`): pick or upload an image, pick captioners (and a persona), see captions, seconds, CLIPScores."
+    "The ipywidgets app (a `VBox`): pick or upload an image, pick captioners (and a persona or a DEPER subject), see captions, seconds, CLIPScores."
     import ipywidgets as W
     from personacap.data import load_world
     p = get_preset(preset); sh = Shelf(p, captioners) if captioners else shelf(p)
@@ -132,6 +144,8 @@ def caption_app(preset=None, n_examples:int=12, captioners:dict|None=None):
                                description="captioners", rows=5)
     users = world_users(p) if _personas_available() else []
     persona = W.Dropdown(options=[("(none)", None)] + [(u, u) for u in users], description="persona", disabled=not users)
+    subjects = world_users(p) if _deper_available() else []
+    subject = W.Dropdown(options=[("(none)", None)] + [(u, u) for u in subjects], description="subject", disabled=not subjects)
     go = W.Button(description="Caption", button_style="primary")
     picture, table, out = W.Image(format="png", width=192, height=192), W.HTML(), W.Output()
     def click(_=None):
@@ -140,11 +154,11 @@ def caption_app(preset=None, n_examples:int=12, captioners:dict|None=None):
         out.clear_output(); table.value = "<i>captioning...</i>"
         with out:
             try:
-                rows = app_caption(src, list(methods.value), persona.value, p, sh=sh)
+                rows = app_caption(src, list(methods.value), persona.value, p, sh=sh, subject=subject.value)
                 buf = io.BytesIO(); as_image(src).save(buf, format="PNG"); picture.value = buf.getvalue()
                 table.value = rows_html(rows)
             except (ImageError, ConfigError) as e: table.value = f"<b>error:</b> {html.escape(str(e))}"
     go.on_click(click)
-    app = W.VBox([W.HBox([pick, upload]), W.HBox([methods, persona]), go, W.HBox([picture, table]), out])
+    app = W.VBox([W.HBox([pick, upload]), W.HBox([methods, W.VBox([persona, subject])]), go, W.HBox([picture, table]), out])
     app.click = click                       # for tests and scripts: what the button does
     return app

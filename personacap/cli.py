@@ -14,9 +14,9 @@ from typing import Callable, Sequence
 
 # %% auto #0
 __all__ = ['COMMANDS', 'METHODS', 'REPORTS', 'java_version', 'nvidia_gpu', 'environment_info', 'format_info', 'info_main',
-           'commands', 'usage', 'main', 'check_method', 'check_images', 'world_users', 'check_persona', 'Captioner',
-           'load_captioner', 'caption_images', 'format_captions', 'caption_main', 'report_main', 'saved_run',
-           'train_method', 'fixed_caption_baseline', 'eval_method', 'train_main', 'eval_main']
+           'commands', 'usage', 'main', 'check_method', 'check_images', 'world_users', 'check_persona', 'check_subject',
+           'Captioner', 'load_captioner', 'caption_images', 'format_captions', 'caption_main', 'report_main',
+           'saved_run', 'train_method', 'fixed_caption_baseline', 'eval_method', 'train_main', 'eval_main']
 
 # %% ../nbs/90_cli.ipynb #0ff9be4e
 def _first_line(cmd:list[str], timeout:float) -> str|None:
@@ -190,6 +190,18 @@ def check_persona(user:str, preset=None):
                                      fix="update personacap; chapter 30 provides it")
     return fn
 
+def check_subject(subject:str, preset=None):
+    "The function captioning in `subject`'s style (DEPER, chapter 40): a `ConfigError` for an unknown subject or a missing chapter."
+    from personacap.core import ConfigError
+    subjects = world_users(preset)
+    if subject not in subjects: raise ConfigError(f"unknown subject {subject!r}", fix=f"use one of the world's subjects: {', '.join(subjects)}")
+    try: mod = importlib.import_module("personacap.deper")
+    except ModuleNotFoundError as e:
+        if e.name != "personacap.deper": raise
+        raise ConfigError("DEPER is not available in this install (personacap.deper, chapter 40, is missing)",
+                          fix="install a personacap version with chapter 40, or leave out --subject") from None
+    return mod.caption_as_subject
+
 # %% ../nbs/90_cli.ipynb #ca42e894
 @dataclass
 class Captioner:
@@ -230,13 +242,15 @@ def load_captioner(method:str, preset=None, progress:bool=True) -> Captioner:
 
 # %% ../nbs/90_cli.ipynb #5cfcf893
 def caption_images(paths:Sequence, methods:Sequence[str]|str=("clipcap",), preset=None, persona:str|None=None,
-                   progress:bool=True, captioners:dict|None=None) -> list[dict]:
-    "Caption image files with each method (and as `persona`): one dict per (image, method) with image, method, model, caption, seconds."
+                   progress:bool=True, captioners:dict|None=None, subject:str|None=None) -> list[dict]:
+    """Caption image files with each method (and as `persona`, chapter 30; in `subject`'s style, chapter 40): one dict
+    per (image, method) with image, method, model, caption, seconds."""
     from personacap.core import get_preset
     p = get_preset(preset)
     methods = [check_method(m) for m in ([methods] if isinstance(methods, str) else methods)]
     images = check_images(paths)
     as_user = check_persona(persona, p) if persona is not None else None
+    as_subject = check_subject(subject, p) if subject is not None else None
     captioners = dict(captioners or {})
     rows = []
     def add(method, name, fn, **extra):
@@ -246,6 +260,7 @@ def caption_images(paths:Sequence, methods:Sequence[str]|str=("clipcap",), prese
         cap = captioners.get(m) or load_captioner(m, p, progress)
         add(m, cap.name, cap.caption)
     if as_user is not None: add("persona", f"persona of {persona}", lambda ims: as_user(ims, persona, p), user=persona)
+    if as_subject is not None: add("deper", f"DEPER as {subject}", lambda ims: as_subject(ims, subject, p), subject=subject)
     return rows
 
 def format_captions(rows:Sequence[dict]) -> str:
@@ -265,6 +280,7 @@ def caption_main(argv:list[str]|None=None) -> int:
     ap.add_argument("--method", action="append", metavar="METHOD",
                     help=f"one of {', '.join(METHODS)} or 'all'; repeat or separate with commas (default: clipcap)")
     ap.add_argument("--persona", metavar="USER", help="also caption as this user of the world (chapter 30)")
+    ap.add_argument("--subject", metavar="SUBJECT", help="also caption in this world subject's style (DEPER, chapter 40)")
     ap.add_argument("--preset", choices=["tiny", "full"], help="default: $PERSONACAP_PRESET or automatic")
     ap.add_argument("--json", action="store_true", help="print the rows as JSON")
     ap.add_argument("--out", metavar="FILE", help="also write the rows as JSON to FILE (atomically: complete or not at all)")
@@ -276,7 +292,7 @@ def caption_main(argv:list[str]|None=None) -> int:
         hf_logging.disable_progress_bar()
     methods = [m.strip() for ms in (args.method or ["clipcap"]) for m in ms.split(",") if m.strip()]
     if "all" in methods: methods = list(METHODS)
-    rows = caption_images(args.images, methods, args.preset, args.persona, progress=not args.quiet)
+    rows = caption_images(args.images, methods, args.preset, args.persona, progress=not args.quiet, subject=args.subject)
     if args.out:
         from personacap.core import atomic_write_text
         atomic_write_text(args.out, json.dumps(rows, indent=2))
