@@ -6,7 +6,7 @@ Docs: https://personacap.github.io/personacap/personas.html.md"""
 
 # %% ../nbs/30_personas.ipynb #9187f6c5
 from __future__ import annotations
-import copy, json, time, argparse, re, itertools
+import copy, json, time, argparse, re, itertools, math
 from pathlib import Path
 from dataclasses import dataclass
 from typing import Sequence, Mapping
@@ -27,24 +27,31 @@ from .metrics import judgment_accuracy, score
 __all__ = ['PERSONA_TINY', 'PERSONA_FULL', 'LORA_TARGETS', 'POPULATION', 'PROBE_WEIGHT_DECAYS', 'persona_settings',
            'attribute_prompts', 'attribute_text_embeddings', 'PersonaData', 'persona_setup', 'split_pixels',
            'PersonaCLIP', 'build_persona', 'PairDataset', 'pair_collate', 'pair_loss', 'persona_scores',
-           'predict_pairs', 'accuracy_rows', 'test_ceiling', 'train_persona', 'save_persona', 'load_persona',
-           'cached_persona', 'probe_predict', 'PersonaStudy', 'accuracy_study', 'fewshot_sample', 'learn_tokens',
-           'fewshot_study', 'persona_embeddings', 'caption_logprob', 'strip_perception', 'with_perception',
-           'rerank_candidates', 'perception_agreement', 'decoder_captions', 'Rerank', 'rerank_prepare',
-           'rerank_captions', 'shuffled_users', 'caption_conditions', 'caption_table', 'caption_study', 'persona_study',
-           'accuracy_markdown', 'persona_report', 'report_personas_main', 'convert_source_judgments']
+           'persona_embeddings', 'predict_pairs', 'accuracy_rows', 'test_ceiling', 'train_persona', 'save_persona',
+           'load_persona', 'cached_persona', 'probe_predict', 'HeadModel', 'head_loss', 'learn_heads', 'head_accuracy',
+           'with_heads', 'PersonaStudy', 'accuracy_study', 'fewshot_sample', 'learn_tokens', 'fewshot_study',
+           'fewshot_heads_study', 'caption_logprob', 'strip_perception', 'with_perception', 'rerank_candidates',
+           'perception_agreement', 'decoder_captions', 'Rerank', 'rerank_prepare', 'rerank_captions',
+           'score_rerank_captions', 'scores_of', 'shuffled_users', 'caption_conditions', 'caption_table',
+           'caption_study', 'persona_study', 'accuracy_markdown', 'persona_report', 'report_personas_main',
+           'personas_markdown', 'personas_table', 'PersonaCaptioner', 'persona_captioner', 'world_personas',
+           'caption_as_user', 'convert_source_judgments']
 
 # %% ../nbs/30_personas.ipynb #c5c49c31
 PERSONA_TINY = dict(world=dict(pairs_eval=600), lora_r=4, lora_alpha=1.0, tau=0.15, anchor=0.0,
                     pop_steps=100, user_steps=200, batch_size=32, lr=3e-2, eval_every=50,
-                    fewshot_k=(10, 50, 200), fewshot_steps=40, fewshot_lr=5e-2,
-                    alphas=(1.0, 3.0), betas=(3.0, 10.0, 30.0, 100.0), num_beams=1, caption_images=30, ref_portraits=60, seed=0)
+                    fewshot_k=(10, 50, 200), fewshot_steps=40, fewshot_epochs=3, fewshot_lr=5e-2,
+                    head_l2=(1e-4, 1e-3, 1e-2), head_steps=200, head_lr=5e-2, fewshot_draws=5, fewshot_l2=(0.03, 0.3, 3.0),
+                    alphas=(1.0, 3.0), betas=(3.0, 10.0, 30.0, 100.0), score_betas=(1.0, 3.0, 10.0, 30.0, 100.0),
+                    num_beams=1, caption_images=60, ref_portraits=240, seed=0)
 "Sizes of the persona chapter in the tiny preset (candidates for `core.Preset`)."
 
 PERSONA_FULL = dict(world=dict(pairs_eval=600), lora_r=4, lora_alpha=1.0, tau=0.15, anchor=0.0,
                     pop_steps=2000, user_steps=5000, batch_size=40, lr=1e-4, eval_every=500,
-                    fewshot_k=(10, 50, 200), fewshot_steps=300, fewshot_lr=1e-2,
-                    alphas=(1.0, 2.0, 4.0), betas=(1.0, 3.0, 10.0, 30.0, 100.0), num_beams=4, caption_images=200, ref_portraits=200, seed=0)
+                    fewshot_k=(10, 50, 200), fewshot_steps=300, fewshot_epochs=3, fewshot_lr=1e-2,
+                    head_l2=(1e-4, 1e-3, 1e-2), head_steps=500, head_lr=2e-2, fewshot_draws=5, fewshot_l2=(0.03, 0.3, 3.0),
+                    alphas=(1.0, 2.0, 4.0), betas=(1.0, 3.0, 10.0, 30.0, 100.0), score_betas=(1.0, 3.0, 10.0, 30.0, 100.0),
+                    num_beams=4, caption_images=200, ref_portraits=400, seed=0)
 "The same for `full` (ViT-B/32; lr as the source)."
 
 def persona_settings(preset=None, **overrides) -> dict:
@@ -85,9 +92,9 @@ class PersonaData:
         return j if users is None else j.where(users=users)
     def images(self, split:str) -> list[str]: return [k for k in self.ids if self.split[k] == split]
 
-def persona_setup(preset=None) -> tuple:
-    "(settings, PersonaData) of `preset`: its world (with the persona settings' world overrides) and its CLIP."
-    p = get_preset(preset); s = persona_settings(p)
+def persona_setup(preset=None, **overrides) -> tuple:
+    "(settings, PersonaData) of `preset`: its world (with the persona settings' world overrides) and its CLIP. `overrides`: settings."
+    p = get_preset(preset); s = persona_settings(p, **overrides)
     return s, PersonaData(load_world(p, **s["world"]), load_clip(p))
 
 def split_pixels(data:PersonaData, split:str) -> tuple[list[str], dict, torch.Tensor]:
@@ -113,6 +120,7 @@ class PersonaCLIP(nn.Module):
         D = clip_model.config.vision_config.hidden_size
         self.tokens = nn.Parameter(torch.randn(len(self.users), D, generator=torch.Generator().manual_seed(seed)))
         self.register_buffer("text", F.normalize(text_emb.float(), dim=-1))
+        self.heads = None          # optional per-user linear heads (U, A, dim): see `learn_heads`
         self._tok = None
         self.vision.embeddings.register_forward_hook(self._insert)
 
@@ -145,9 +153,14 @@ class PersonaCLIP(nn.Module):
         "The untouched CLIP's image embedding (adapter off, no token)."
         with self.clip.disable_adapter(): return self.embed(pixel_values)
 
+    def directions(self, user:int|None=None) -> torch.Tensor:
+        "What an image embedding is scored against, (A, dim): t(a), plus user row `user`'s head h_{u,a} when the model has heads."
+        return self.text if self.heads is None or user is None else self.text + self.heads[user].to(self.text.device)
+
     def pair_logits(self, px_a, px_b, user, attr) -> torch.Tensor:
         e = F.normalize(self.embed(torch.cat([px_a, px_b]), torch.cat([user, user])), dim=-1)
         t = self.text[attr.to(self.text.device)]
+        if self.heads is not None: t = t + self.heads.to(t.device)[user.to(t.device), attr.to(t.device)]
         ea, eb = e.chunk(2)
         return torch.stack([(ea * t).sum(-1), (eb * t).sum(-1)], -1) / self.tau
 
@@ -200,8 +213,24 @@ def persona_scores(model:PersonaCLIP, pixels:torch.Tensor, users:Sequence[int]|N
             elif tokens is not None: e = model.embed(px, token=tokens[u].expand(len(px), -1))
             else: e = model.embed(px, torch.full((len(px),), u, dtype=torch.long))
             es.append(F.normalize(e.float(), dim=-1))
-        out.append(torch.cat(es) @ model.text.T)
+        out.append(torch.cat(es) @ (model.text if base or tokens is not None else model.directions(u)).T)
     model.train(was)
+    return torch.stack(out)
+
+@torch.no_grad()
+def persona_embeddings(model:PersonaCLIP, pixels:torch.Tensor, users:Sequence[int]|None=None, tokens:torch.Tensor|None=None,
+                       batch_size:int=256) -> torch.Tensor:
+    "Projected (unnormalised) image embeddings e_u(x): (U, N, dim) for user rows `users` (all) or explicit `tokens`."
+    model.eval()
+    rows = list(range(len(tokens))) if tokens is not None else (list(range(len(model.users))) if users is None else list(users))
+    out = []
+    for u in rows:
+        es = []
+        for i in range(0, len(pixels), batch_size):
+            px = pixels[i:i + batch_size]
+            es.append(model.embed(px, token=tokens[u].expand(len(px), -1)) if tokens is not None else
+                      model.embed(px, torch.full((len(px),), u, dtype=torch.long)))
+        out.append(torch.cat(es).float())
     return torch.stack(out)
 
 def predict_pairs(scores:torch.Tensor, j:Judgments, pos:Mapping[str, int], user_row:Mapping[str, int]|None,
@@ -260,7 +289,8 @@ def save_persona(model:PersonaCLIP, folder, metadata:Mapping|None=None) -> Path:
     "Adapter with peft's `save_pretrained` (folder/adapter), user tokens in folder/tokens.safetensors."
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
     model.clip.save_pretrained(folder/"adapter")
-    save_tensors({"tokens": model.tokens}, folder/"tokens.safetensors", {"users": model.users, **(metadata or {})})
+    t = {"tokens": model.tokens} if model.heads is None else {"tokens": model.tokens, "heads": model.heads}
+    save_tensors(t, folder/"tokens.safetensors", {"users": model.users, **(metadata or {})})
     return folder
 
 def load_persona(folder, bundle, s:Mapping) -> tuple[PersonaCLIP, dict]:
@@ -276,6 +306,7 @@ def load_persona(folder, bundle, s:Mapping) -> tuple[PersonaCLIP, dict]:
     if getattr(res, "unexpected_keys", None): raise CheckpointError(f"adapter keys do not fit: {res.unexpected_keys[:3]}", f)
     if t["tokens"].shape != model.tokens.shape: raise CheckpointError(f"tokens {tuple(t['tokens'].shape)} do not fit", folder)
     with torch.no_grad(): model.tokens.copy_(t["tokens"])
+    if "heads" in t: model.heads = t["heads"].float()
     return model.eval(), meta
 
 # %% ../nbs/30_personas.ipynb #71abe43a
@@ -330,6 +361,74 @@ def probe_predict(data:PersonaData, users:Sequence[str], split:str="test") -> tu
     return pred, jt, chosen
 
 # %% ../nbs/30_personas.ipynb #33b2dc44
+class HeadModel(nn.Module):
+    "Heads h = prior + delta on fixed unit embeddings `emb` (E, N, d), scored as <emb, t(a) + h_{u,a}> / tau; only delta learns."
+    def __init__(self, emb:torch.Tensor, text:torch.Tensor, prior:torch.Tensor, tau:float, l2:float):
+        super().__init__()
+        self.register_buffer("emb", emb.float()); self.register_buffer("text", text.float()); self.register_buffer("prior", prior.float().contiguous().clone())
+        self.delta = nn.Parameter(torch.zeros_like(self.prior)); self.tau, self.l2 = tau, l2
+    @property
+    def heads(self) -> torch.Tensor: return self.prior + self.delta
+
+def _head_collate(items):
+    w, l, u, a = (torch.as_tensor(np.array(x)) for x in zip(*items))
+    return {"w": w, "l": l, "user": u, "attr": a}
+
+def head_loss(m:HeadModel, b) -> torch.Tensor:
+    "2AFC loss of heads on fixed embeddings, plus l2 |delta|^2 (a Gaussian prior around `prior`)."
+    ue = b["user"] if len(m.emb) > 1 else torch.zeros_like(b["user"])
+    uh = b["user"] if len(m.prior) > 1 else torch.zeros_like(b["user"])
+    d = m.emb[ue, b["w"]] - m.emb[ue, b["l"]]
+    logit = (d * (m.text[b["attr"]] + m.heads[uh, b["attr"]])).sum(-1) / m.tau
+    return F.softplus(-logit).mean() + m.l2 * m.delta.pow(2).sum(-1).mean()
+
+def learn_heads(emb:torch.Tensor, j:Judgments, pos:Mapping[str, int], users:Sequence[str]|None, text:torch.Tensor,
+                prior:torch.Tensor, s:Mapping, l2:float, seed:int=0) -> torch.Tensor:
+    """Heads (U, A, d) for `users` (None: one pooled head) from judgments `j`, on fixed embeddings `emb` (E, N, d) whose
+    row n is the portrait with `pos` n (E = 1: the same embedding for everyone), through `core.fit`."""
+    ds = PairDataset(j, pos, None if users is None else list(users))
+    m = HeadModel(emb, text, prior, s["tau"], l2)
+    cfg = TrainConfig(max_steps=s["head_steps"], batch_size=min(len(ds), 4096), lr=s["head_lr"], weight_decay=0.0,
+                      schedule="constant", seed=seed, progress=False, desc="heads")
+    fit(m, head_loss, ds, cfg, collate_fn=_head_collate)
+    return m.heads.detach().clone()
+
+def head_accuracy(emb:torch.Tensor, heads:torch.Tensor, text:torch.Tensor, j:Judgments, pos:Mapping[str, int],
+                  users:Sequence[str]|None) -> np.ndarray:
+    "Per-judgment correctness of heads on fixed embeddings (rows as in `learn_heads`)."
+    sc = emb.float() @ (text[None] + heads).transpose(1, 2) if len(emb) == len(heads) else \
+         torch.stack([emb[0].float() @ (text + h).T for h in heads])
+    pred = predict_pairs(sc, j, pos, None if users is None else {u: i for i, u in enumerate(users)})
+    return pred == j.chose_a
+
+def with_heads(model:PersonaCLIP, data:PersonaData, s:Mapping, prior:torch.Tensor|None=None) -> tuple[PersonaCLIP, dict]:
+    """A copy of `model` (same tokens) with heads learned on its embeddings of the train judgments of its users (one pooled
+    head for a population model), around `prior` (default: zero). Picked on val judgments: the L2 strength, and whether
+    to keep the LoRA adapter under the heads or switch it off (the recipe's adapter can make the embedding less linear
+    in a user's taste; validation decides, test never does)."""
+    from peft.utils import get_peft_model_state_dict, set_peft_model_state_dict
+    population = model.users == [POPULATION]
+    users = data.world.seen_subjects if population else model.users
+    prior = torch.zeros(len(model.users), len(model.attributes), model.text.shape[1]) if prior is None else prior.expand(len(model.users), -1, -1)
+    jt, jv = data.judgments("train", users), data.judgments("val", users)
+    who = None if population else model.users
+    cands = {}
+    for adapter in (True, False):
+        if adapter: emb = F.normalize(persona_embeddings(model, data.pixels), dim=-1)          # (U or 1, all portraits, d)
+        else:
+            with model.clip.disable_adapter(): emb = F.normalize(persona_embeddings(model, data.pixels), dim=-1)
+        for l2 in s["head_l2"]:
+            h = learn_heads(emb, jt, data.pos, who, model.text, prior, s, l2, s["seed"])
+            cands[(adapter, l2)] = (float(head_accuracy(emb, h, model.text, jv, data.pos, who).mean()), h, emb)
+    adapter, l2 = max(cands, key=lambda k: cands[k][0])
+    new = build_persona(data.bundle, model.users, s)
+    if adapter: set_peft_model_state_dict(new.clip, get_peft_model_state_dict(model.clip))
+    with torch.no_grad(): new.tokens.copy_(model.tokens)
+    new.heads = cands[(adapter, l2)][1]
+    return new.eval(), {"adapter": adapter, "l2": l2, "val_acc": {f"adapter {'on' if a else 'off'}, l2 {w:g}": round(v[0], 4) for (a, w), v in cands.items()},
+                        "emb": cands[(adapter, l2)][2]}
+
+# %% ../nbs/30_personas.ipynb #36f7f5a7
 @dataclass
 class PersonaStudy:
     "Everything the chapter measures, for the report."
@@ -346,9 +445,12 @@ class PersonaStudy:
     shift: np.ndarray       # (U, N) |e_u - e_base| / |e_base| per user and test portrait
     perceived: dict         # (user, test portrait) -> the attributes the user perceives there (the truth column)
     seconds: dict
+    fewshot_heads: dict|None = None   # k -> mean test accuracy of the unseen users learning only a head (ours)
 
-def accuracy_study(data:PersonaData, pop:PersonaCLIP, per:PersonaCLIP, users:Sequence[str]) -> tuple[dict, dict]:
-    "Test accuracy per user of zero-shot CLIP, the population model, the per-user probe and the personas; Bayes ceilings."
+def accuracy_study(data:PersonaData, pop:PersonaCLIP, per:PersonaCLIP, users:Sequence[str],
+                   ours:Mapping[str, PersonaCLIP]|None=None) -> tuple[dict, dict]:
+    """Test accuracy per user of zero-shot CLIP, the population model, the per-user probe and the personas (and the
+    models in `ours`, by row name); Bayes ceilings."""
     ids, pos, px = split_pixels(data, "test")
     j = data.judgments("test", users=users)
     urow = {u: i for i, u in enumerate(per.users)}
@@ -356,6 +458,8 @@ def accuracy_study(data:PersonaData, pop:PersonaCLIP, per:PersonaCLIP, users:Seq
              "population (LoRA + shared token)": predict_pairs(persona_scores(pop, px), j, pos, None),
              "per-user linear probe": probe_predict(data, users)[0],
              "personas (LoRA + user token)": predict_pairs(persona_scores(per, px), j, pos, urow)}
+    for name, m in (ours or {}).items():
+        preds[name] = predict_pairs(persona_scores(m, px), j, pos, None if m.users == [POPULATION] else urow)
     acc = {}
     for name, p in preds.items():
         rows = accuracy_rows(p, j)
@@ -386,7 +490,9 @@ def learn_tokens(model:PersonaCLIP, data:PersonaData, j:Judgments, users:Sequenc
     set_peft_model_state_dict(new.clip, get_peft_model_state_dict(model.clip))
     for n, p in new.named_parameters(): p.requires_grad_(n == "tokens")
     with torch.no_grad(): new.tokens.copy_(model.tokens.detach().mean(0, keepdim=True).expand_as(new.tokens))
-    cfg = TrainConfig(max_steps=s["fewshot_steps"], batch_size=min(s["batch_size"], len(j)), lr=s["fewshot_lr"], weight_decay=0.0,
+    bs = min(s["batch_size"], len(j))
+    steps = max(s["fewshot_steps"], math.ceil(s["fewshot_epochs"] * len(j) / bs))     # k = 200 gets its epochs too
+    cfg = TrainConfig(max_steps=steps, batch_size=bs, lr=s["fewshot_lr"], weight_decay=0.0,
                       schedule="constant", seed=s["seed"], progress=progress, desc="few-shot tokens")
     fit(new, lambda m, b: pair_loss(m, b), PairDataset(j, data.pos, list(users)), cfg, collate_fn=pair_collate(data.pixels))
     return new.tokens.detach().clone()
@@ -412,23 +518,29 @@ def fewshot_study(data:PersonaData, per:PersonaCLIP, users:Sequence[str], s:Mapp
         out[int(k)] = float(np.mean([(pred[jt.user_id == u] == jt.chose_a[jt.user_id == u]).mean() for u in users]))
     return out
 
-# %% ../nbs/30_personas.ipynb #01d2ad82
-@torch.no_grad()
-def persona_embeddings(model:PersonaCLIP, pixels:torch.Tensor, users:Sequence[int]|None=None, tokens:torch.Tensor|None=None,
-                       batch_size:int=256) -> torch.Tensor:
-    "Projected (unnormalised) image embeddings e_u(x): (U, N, dim) for user rows `users` (all) or explicit `tokens`."
-    model.eval()
-    rows = list(range(len(tokens))) if tokens is not None else (list(range(len(model.users))) if users is None else list(users))
-    out = []
-    for u in rows:
-        es = []
-        for i in range(0, len(pixels), batch_size):
-            px = pixels[i:i + batch_size]
-            es.append(model.embed(px, token=tokens[u].expand(len(px), -1)) if tokens is not None else
-                      model.embed(px, torch.full((len(px),), u, dtype=torch.long)))
-        out.append(torch.cat(es).float())
-    return torch.stack(out)
+# %% ../nbs/30_personas.ipynb #0f419d73
+def fewshot_heads_study(data:PersonaData, per_h:PersonaCLIP, users:Sequence[str], s:Mapping) -> tuple[dict, dict]:
+    """New users learn only their head from k of their val-split judgments (token: the seen users' mean; prior: the seen
+    users' mean head); ({k: list of mean test accuracies, one per draw} (k = 0: the prior), {k: L2 strength}). The L2
+    strength for each k is picked on the *seen* users: heads learned from k of their train judgments, scored on their val."""
+    tok = per_h.tokens.detach().mean(0, keepdim=True)
+    emb = F.normalize(persona_embeddings(per_h, data.pixels, tokens=tok), dim=-1)            # (1, all portraits, d)
+    prior = per_h.heads.mean(0, keepdim=True).expand(len(users), -1, -1)
+    jv, jt = data.judgments("val", users=users), data.judgments("test", users=users)
+    seen = per_h.users; sprior = per_h.heads.mean(0, keepdim=True).expand(len(seen), -1, -1)
+    str_, sva = data.judgments("train", seen), data.judgments("val", seen)
+    def acc(h, j=jt, who=users):
+        ok = head_accuracy(emb, h, per_h.text, j, data.pos, who)
+        return float(np.mean([ok[j.user_id == u].mean() for u in who]))
+    out, l2s = {0: [acc(prior)]}, {}
+    for k in s["fewshot_k"]:
+        l2s[k] = max(s["fewshot_l2"], key=lambda l2: acc(learn_heads(emb, fewshot_sample(str_, seen, k, 0), data.pos, seen, per_h.text,
+                                                                      sprior, s, l2, 0), sva, seen))
+        out[k] = [acc(learn_heads(emb, fewshot_sample(jv, users, k, d), data.pos, users, per_h.text, prior, s, l2s[k], d))
+                  for d in range(s["fewshot_draws"])]
+    return out, l2s
 
+# %% ../nbs/30_personas.ipynb #01d2ad82
 @torch.no_grad()
 def caption_logprob(run, features:torch.Tensor, captions:Sequence[str], batch_size:int=512) -> torch.Tensor:
     "Mean log-probability per token (end token included) of `captions[i]` given `features[i]` under a ClipCap run."
@@ -535,6 +647,22 @@ def rerank_captions(prep:Rerank, e_base:torch.Tensor, e_users:torch.Tensor, beta
         out.append(row)
     return out
 
+def score_rerank_captions(prep:Rerank, scores:torch.Tensor, ref_scores:torch.Tensor, beta:float) -> list[list[str]]:
+    """Path (b) with the persona's own scores (ours): for user row u and image i, the candidate maximising
+    log p(c|x)/|c| + beta * sum over the attributes that c names of z_u(x, a), with z = (s_u(x,a) - q_{u,a}) / sd_{u,a}:
+    `scores` (U, N, A) are the persona's s_u(x, a), q_{u,a} the user's 2/3 quantile of them over the reference portraits
+    `ref_scores` (U, R, A), so z > 0 exactly where the persona puts x in the user's top third."""
+    q = torch.quantile(ref_scores.float(), 2 / 3, dim=1, keepdim=True); sd = ref_scores.float().std(1, keepdim=True) + 1e-6
+    z = (scores.float() - q) / sd
+    masks = [torch.tensor([[a in W.perception_words(c) for a in W.PERCEPTION_ATTRIBUTES] for c in cs], dtype=torch.float)
+             for cs in prep.candidates]
+    return [[prep.candidates[i][int(torch.argmax(prep.lm[i] + beta * (m @ z[u, i])))] for i, m in enumerate(masks)]
+            for u in range(len(z))]
+
+def scores_of(model:PersonaCLIP, emb:torch.Tensor) -> torch.Tensor:
+    "s_u(x, a) from embeddings `emb` (U, N, d) of `model` (its heads included): (U, N, A)."
+    return torch.stack([F.normalize(e.float(), dim=-1) @ model.directions(u).T for u, e in enumerate(emb)])
+
 # %% ../nbs/30_personas.ipynb #3696479d
 def shuffled_users(n:int) -> list[int]:
     "The shuffled-user control: user u gets the token of user (u + 1) mod n (nobody keeps their own)."
@@ -564,12 +692,15 @@ def caption_table(conds:Mapping[str, list[list[str]]], image_ids:Sequence[str], 
     return rows
 
 # %% ../nbs/30_personas.ipynb #b091ae25
-def caption_study(data:PersonaData, pop:PersonaCLIP, per:PersonaCLIP, run, users:Sequence[str], s:Mapping) -> dict:
+def caption_study(data:PersonaData, pop:PersonaCLIP, per:PersonaCLIP, run, users:Sequence[str], s:Mapping,
+                  ours:tuple[PersonaCLIP, PersonaCLIP]|None=None) -> dict:
     """Both caption paths on val portraits (to pick alpha and beta by agreement) and on test portraits (reported),
-    with the base, population-token and shuffled-user controls."""
+    with the base, population-token and shuffled-user controls. `ours`: (population, personas) with heads, for the
+    rerank path on the persona's own scores."""
     truth, refs = data.world.truth, {r.image_id: list(r.captions) for r in data.recs}
     rid = data.images("train")[:s["ref_portraits"]]; rpx = data.pixels[[data.pos[k] for k in rid]]
     ref_base, ref_users, ref_pop = data.features[[data.pos[k] for k in rid]], persona_embeddings(per, rpx), persona_embeddings(pop, rpx)
+    if ours: ref_ours = (persona_embeddings(ours[0], rpx), persona_embeddings(ours[1], rpx))   # each model's own embedding
     res, choice = {}, {}
     for split in ("val", "test"):
         ids, _, px = split_pixels(data, split)
@@ -583,32 +714,45 @@ def caption_study(data:PersonaData, pop:PersonaCLIP, per:PersonaCLIP, run, users
         if split == "val":
             choice["decoder"] = {"alpha": max(s["alphas"], key=lambda a: agree(dec(a, e_users)))}
             choice["rerank"] = {"beta": max(s["betas"], key=lambda b: agree(rr(b, e_users, ref_users)))}
+            if ours:
+                su, ru = scores_of(ours[1], persona_embeddings(ours[1], px)), scores_of(ours[1], ref_ours[1])
+                choice["rerank, persona scores (ours)"] = {"beta": max(s["score_betas"], key=lambda b: agree(score_rerank_captions(prep, su, ru, b)))}
             continue
         a, b = choice["decoder"]["alpha"], choice["rerank"]["beta"]
         conds = {"decoder": caption_conditions(dec(a, e_users), base, dec(a, e_pop)[0]),
                  "rerank": caption_conditions(rr(b, e_users, ref_users), rr(0.0, e_users[:1], ref_users[:1])[0], rr(b, e_pop, ref_pop)[0])}
+        if ours:
+            bo, (ph, uh) = choice["rerank, persona scores (ours)"]["beta"], ours
+            su, ru = scores_of(uh, persona_embeddings(uh, px)), scores_of(uh, ref_ours[1])
+            sp_, rp = scores_of(ph, persona_embeddings(ph, px)), scores_of(ph, ref_ours[0])
+            conds["rerank, persona scores (ours)"] = caption_conditions(score_rerank_captions(prep, su, ru, bo),
+                score_rerank_captions(prep, su[:1], ru[:1], 0.0)[0], score_rerank_captions(prep, sp_, rp, bo)[0])
         tables = {k: caption_table(v, ids, users, truth, refs) for k, v in conds.items()}
         shift = ((e_users - e_base[None]).norm(dim=-1) / e_base.norm(dim=-1)[None]).numpy()
         perceived = {(u, x): [a for a in W.PERCEPTION_ATTRIBUTES if truth.perceives(u, x, a)] for u in users for x in ids}
         return {"captions": conds, "tables": tables, "choice": choice, "image_ids": list(ids), "shift": shift, "perceived": perceived}
 
 # %% ../nbs/30_personas.ipynb #a7de04b7
-def persona_study(preset=None, cache:bool=True, progress:bool=False) -> PersonaStudy:
-    "Run (or load from the caches) everything the chapter measures."
+def persona_study(preset=None, cache:bool=True, progress:bool=False, clipcap_steps:int|None=None, **overrides) -> PersonaStudy:
+    """Run (or load from the caches) everything the chapter measures. `overrides` change `persona_settings`;
+    `clipcap_steps` shortens the captioner's training (both for quick pipeline checks)."""
     from personacap.clipcap import cached_clipcap
     t = {}; t0 = time.time()
-    s, data = persona_setup(preset); users, unseen = data.world.seen_subjects, data.world.unseen_subjects
+    s, data = persona_setup(preset, **overrides); users, unseen = data.world.seen_subjects, data.world.unseen_subjects
     pop, _ = cached_persona(data, users, s, population=True, cache=cache, progress=progress)
-    per, _ = cached_persona(data, users, s, init=pop, cache=cache, progress=progress); t["train"] = time.time() - t0
-    acc, ceil = accuracy_study(data, pop, per, users)
-    few = fewshot_study(data, per, unseen, s, cache=cache); t["measure"] = time.time() - t0 - t["train"]
+    per, _ = cached_persona(data, users, s, init=pop, cache=cache, progress=progress)
+    pop_h, _ = with_heads(pop, data, s); per_h, _ = with_heads(per, data, s, prior=pop_h.heads); t["train"] = time.time() - t0
+    acc, ceil = accuracy_study(data, pop, per, users, {"population + shared head (ours)": pop_h, "personas + user heads (ours)": per_h})
+    few = fewshot_study(data, per, unseen, s, cache=cache)
+    few_h = {k: float(np.mean(v)) for k, v in fewshot_heads_study(data, per_h, unseen, s)[0].items()}
+    t["measure"] = time.time() - t0 - t["train"]
     tr, va = data.world.captions.split("train"), data.world.captions.split("val")
     from personacap.clip import clip_features as cf
     run = cached_clipcap(tr, va, cf(data.bundle, tr, progress=False), cf(data.bundle, va, progress=False), "ours",
-                         get_preset(preset), cache=cache, progress=progress)
-    cap = caption_study(data, pop, per, run, users, s); t["captions"] = time.time() - t0 - t["train"] - t["measure"]
+                         get_preset(preset), steps=clipcap_steps, cache=cache, progress=progress)
+    cap = caption_study(data, pop, per, run, users, s, ours=(pop_h, per_h)); t["captions"] = time.time() - t0 - t["train"] - t["measure"]
     return PersonaStudy(s, list(users), list(unseen), acc, ceil, few, cap["captions"], cap["tables"], cap["choice"],
-                        cap["image_ids"], cap["shift"], cap["perceived"], t)
+                        cap["image_ids"], cap["shift"], cap["perceived"], t, few_h)
 
 # %% ../nbs/30_personas.ipynb #9db26a44
 def accuracy_markdown(study:PersonaStudy) -> str:
@@ -620,17 +764,19 @@ def accuracy_markdown(study:PersonaStudy) -> str:
 def persona_report(study:PersonaStudy, n_images:int=6, n_users:int=3, path:str|None=None) -> str:
     """Markdown shaped like the source demo (image, baseline caption, the best users' captions, embedding shift),
     with the controls, each user's test accuracy next to their ceiling, and the truth column."""
-    p = path or ("rerank" if max(r["agreement"] for r in study.tables["rerank"] if r["condition"] == "own persona") >=
-                 max(r["agreement"] for r in study.tables["decoder"] if r["condition"] == "own persona") else "decoder")
-    per = study.accuracy["personas (LoRA + user token)"]
+    own = {k: next(r["agreement"] for r in rows if r["condition"] == "own persona") for k, rows in study.tables.items()}
+    p = path or max(own, key=own.get)
+    per = study.accuracy.get("personas + user heads (ours)", study.accuracy["personas (LoRA + user token)"])
     best = sorted(study.users, key=lambda u: -(per[u] - study.accuracy["population (LoRA + shared token)"][u]))[:n_users]
     ui = {u: i for i, u in enumerate(study.users)}
     c = study.captions[p]
     out = [f"# Persona captions ({p} path, chosen on validation portraits: {study.choice[p]})", "",
            "Synthetic world, tiny preset: these are not FFHQ results. Decoding is deterministic, so a caption changes only when the persona does.", "",
            "## Pairwise accuracy on test judgments (image-disjoint split; models selected on validation)", "", accuracy_markdown(study), "",
-           "## Few-shot new users (only the token is learned)", "",
-           _md_table([{"k judgments per user": k, "mean test accuracy": v} for k, v in study.fewshot.items()]), "",
+           "## Few-shot new users (recipe: only the token is learned; ours: only the head)", "",
+           _md_table([{"k judgments per user": k, "token only (recipe)": v,
+                       **({} if study.fewshot_heads is None else {"head only (ours)": study.fewshot_heads.get(k, float("nan"))})}
+                      for k, v in study.fewshot.items()]), "",
            "## Captions and controls (test portraits x seen users)", ""]
     for name, rows in study.tables.items(): out += [f"**{name} path**", "", _md_table(rows), ""]
     out += ["## Examples", ""]
@@ -663,6 +809,79 @@ def report_personas_main(argv:Sequence[str]|None=None) -> int:
     if a.out: atomic_write_text(a.out, md); print(f"wrote {a.out}")
     else: print(md)
     return 0
+
+# %% ../nbs/30_personas.ipynb #754198bf
+def personas_markdown(study:PersonaStudy, title:str="Personas (chapter 30) on the synthetic world") -> tuple[str, dict]:
+    "`(markdown, rows)` of a study: mean accuracies with the ceiling, few-shot curves, caption paths with their controls."
+    acc = {m: float(a["mean"]) for m, a in study.accuracy.items()}
+    pop, ceil = acc["population (LoRA + shared token)"], float(study.ceiling["mean"])
+    arows = [{"method": m, "mean test accuracy": v, "gap closed": (v - pop) / (ceil - pop)} for m, v in acc.items()]
+    arows.append({"method": "Bayes ceiling", "mean test accuracy": ceil, "gap closed": 1.0})
+    few = [{"k": k, "token only (recipe)": v, **({} if study.fewshot_heads is None else {"head only (ours)": study.fewshot_heads[k]})}
+           for k, v in study.fewshot.items() if k in (study.fewshot_heads or study.fewshot)]
+    md = [f"**{title}: {len(study.users)} users, pairwise accuracy on test judgments** (gap closed: between the population model and the ceiling)",
+          "", _md_table(arows), "", "**Few-shot new users (mean test accuracy)**", "", _md_table(few)]
+    for path, rows in study.tables.items():
+        md += ["", f"**Captions, {path} path (test portraits x users; agreement of perception words with each user's truth)**", "", _md_table(rows)]
+    return "\n".join(md), {"accuracy": acc, "ceiling": ceil, "fewshot": few, "captions": {k: list(v) for k, v in study.tables.items()}}
+
+def personas_table(preset=None, quick:bool=False, progress:bool=True) -> tuple[str, dict]:
+    "The personas' tables for the tour; `quick`: a few steps and no cache (checks the pipeline, not the numbers)."
+    few = dict(pop_steps=4, user_steps=4, eval_every=2, fewshot_k=(10,), fewshot_steps=2, fewshot_draws=1, head_steps=4,
+               head_l2=(1e-3,), fewshot_l2=(0.3,), alphas=(1.0,), betas=(10.0,), score_betas=(10.0,), caption_images=8,
+               ref_portraits=24) if quick else {}
+    study = persona_study(preset, cache=not quick, progress=progress, clipcap_steps=12 if quick else None, **few)
+    return personas_markdown(study, "Personas (chapter 30) on the synthetic world" + (" (quick: a few steps)" if quick else ""))
+
+# %% ../nbs/30_personas.ipynb #b0461c97
+@dataclass
+class PersonaCaptioner:
+    "Captions as a world user: our rerank path on the persona's own scores, with beta picked on validation portraits."
+    model: PersonaCLIP
+    run: object                  # chapter 10's ClipCap CaptionRun
+    bundle: object               # the frozen CLIP (ClipBundle)
+    settings: dict
+    ref_scores: torch.Tensor     # (U, R, A) the persona's scores of the reference portraits
+    beta: float
+    def caption(self, images:Sequence, user:str) -> list[str]:
+        "Captions of PIL `images` as `user`."
+        if user not in self.model.users:
+            raise ConfigError(f"user {user!r} has no persona: personas are trained for the world's seen users",
+                              fix=f"use one of {', '.join(self.model.users)}")
+        px = self.bundle.pixels(list(images)); u = self.model.users.index(user)
+        prep = rerank_prepare(self.run, self.bundle, self.bundle.encode_pixels(px), self.settings["num_beams"])
+        z = F.normalize(persona_embeddings(self.model, px, users=[u])[0], dim=-1) @ self.model.directions(u).T
+        return score_rerank_captions(prep, z[None], self.ref_scores[u:u + 1], self.beta)[0]
+
+def persona_captioner(data:PersonaData, per_h:PersonaCLIP, run, s:Mapping) -> PersonaCaptioner:
+    "A `PersonaCaptioner` for the persona with heads `per_h`: reference scores and beta on validation portraits, as `caption_study`."
+    rid = data.images("train")[:s["ref_portraits"]]
+    ref = scores_of(per_h, persona_embeddings(per_h, data.pixels[[data.pos[k] for k in rid]]))
+    ids, _, px = split_pixels(data, "val"); ids, px = ids[:s["caption_images"]], px[:s["caption_images"]]
+    prep = rerank_prepare(run, data.bundle, data.features[[data.pos[k] for k in ids]], s["num_beams"])
+    su, users = scores_of(per_h, persona_embeddings(per_h, px)), per_h.users
+    agree = lambda caps: perception_agreement([c for cs in caps for c in cs], list(ids) * len(users), [u for u in users for _ in ids],
+                                              data.world.truth)
+    beta = max(s["score_betas"], key=lambda b: agree(score_rerank_captions(prep, su, ref, b)))
+    return PersonaCaptioner(per_h, run, data.bundle, dict(s), ref, float(beta))
+
+_WORLD_PERSONAS: dict = {}
+
+def world_personas(preset=None, progress:bool=False) -> PersonaCaptioner:
+    "The chapter's personas on the world, ready to caption (from the caches; heads refit; memoised per preset)."
+    from personacap.clipcap import world_clipcap
+    p = get_preset(preset)
+    if p.name not in _WORLD_PERSONAS:
+        s, data = persona_setup(p); users = data.world.seen_subjects
+        pop, _ = cached_persona(data, users, s, population=True, progress=progress)
+        per, _ = cached_persona(data, users, s, init=pop, progress=progress)
+        pop_h, _ = with_heads(pop, data, s); per_h, _ = with_heads(per, data, s, prior=pop_h.heads)
+        _WORLD_PERSONAS[p.name] = persona_captioner(data, per_h, world_clipcap(p, progress=progress), s)
+    return _WORLD_PERSONAS[p.name]
+
+def caption_as_user(images:Sequence, user:str, preset=None) -> list[str]:
+    "Captions of PIL `images` as the world's `user` (what `personacap caption --persona USER` prints)."
+    return world_personas(preset).caption(images, user)
 
 # %% ../nbs/30_personas.ipynb #4673f2d5
 def convert_source_judgments(src, out, first_preferred:str, columns:Mapping[str, str]|None=None) -> Path:

@@ -83,3 +83,58 @@ def test_converter_needs_explicit_label(tmp_path):
 def test_report_command_parses():
     with pytest.raises(SystemExit) as e: P.report_personas_main(["--help"])
     assert e.value.code == 0
+
+
+def test_heads_save_load_and_scores(bundle, tmp_path):
+    "A model with per-user heads scores against t(a) + h_{u,a} and keeps its heads through save/load."
+    s = P.persona_settings("tiny")
+    m = P.build_persona(bundle, ["u0", "u1"], s)
+    px = torch.randn(3, 3, 64, 64)
+    plain = P.persona_scores(m, px)
+    m.heads = torch.randn(2, 3, m.text.shape[1]) * 0.1
+    got = P.persona_scores(m, px)
+    emb = torch.nn.functional.normalize(P.persona_embeddings(m, px), dim=-1)
+    torch.testing.assert_close(got, torch.stack([emb[u] @ (m.text + m.heads[u]).T for u in range(2)]))
+    assert not torch.allclose(got, plain)
+    P.save_persona(m, tmp_path/"h")
+    back, _ = P.load_persona(tmp_path/"h", bundle, s)
+    torch.testing.assert_close(back.heads, m.heads)
+    torch.testing.assert_close(P.persona_scores(back, px), got)
+
+
+def test_learn_heads_recovers_a_planted_taste():
+    "Heads learned on fixed embeddings from judgments made by a planted head predict held-out judgments of that head."
+    import numpy as np
+    from personacap.data import Judgments
+    g = torch.Generator().manual_seed(0)
+    N, d = 200, 16
+    emb = torch.nn.functional.normalize(torch.randn(1, N, d, generator=g), dim=-1)
+    text = torch.nn.functional.normalize(torch.randn(3, d, generator=g), dim=-1)
+    true = torch.randn(2, 3, d, generator=g)
+    rng = np.random.default_rng(0)
+    a, b = rng.integers(0, N, 3000), rng.integers(0, N, 3000)
+    u, t = rng.integers(0, 2, 3000), rng.integers(0, 3, 3000)
+    util = lambda i, uu, tt: float(emb[0, i] @ (text[tt] + true[uu, tt]))
+    chose = np.array([util(x, uu, tt) > util(y, uu, tt) for x, y, uu, tt in zip(a, b, u, t)])
+    ids = [f"p{i}" for i in range(N)]; users = ["u0", "u1"]
+    rows = dict(user_id=np.array([users[x] for x in u]), image_a=np.array([ids[x] for x in a]), image_b=np.array([ids[x] for x in b]),
+                attribute=np.array([W.PERCEPTION_ATTRIBUTES[x] for x in t]), chose_a=chose)
+    j = Judgments(**rows)
+    pos = {k: i for i, k in enumerate(ids)}
+    s = P.persona_settings("tiny")
+    h = P.learn_heads(emb, j[np.arange(2000)], pos, users, text, torch.zeros(2, 3, d), s, l2=1e-4)
+    ok = P.head_accuracy(emb, h, text, j[np.arange(2000, 3000)], pos, users)
+    zero = P.head_accuracy(emb, torch.zeros(2, 3, d), text, j[np.arange(2000, 3000)], pos, users)
+    assert ok.mean() > 0.85 and ok.mean() > zero.mean() + 0.1, (ok.mean(), zero.mean())
+
+
+def test_score_rerank_names_exactly_the_top_third():
+    "With a large beta the persona-score rerank names an attribute exactly where the score is above the user's 2/3 quantile."
+    cands = [P.rerank_candidates(["a smiling round face"])] * 2
+    prep = P.Rerank(cands, [torch.zeros(len(c)) for c in cands], [None, None])
+    ref = torch.arange(30, dtype=torch.float).reshape(1, 30, 1).expand(1, 30, 3)
+    scores = torch.tensor([[[29.0, 0.0, 25.0], [1.0, 28.0, 2.0]]])
+    out = P.score_rerank_captions(prep, scores, ref, beta=100.0)
+    assert [W.perception_words(c) for c in out[0]] == [{"friendly", "smart"}, {"trustworthy"}]
+    base = P.score_rerank_captions(prep, scores, ref, beta=0.0)
+    assert base[0][0] == cands[0][0]
