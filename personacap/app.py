@@ -59,9 +59,13 @@ def _score(sh:Shelf, im, captions:Sequence[str]) -> list[float]:
     feats = sh.clip.encode_images([im] * len(captions))
     return [float(x) for x in clip_score(list(captions), feats, sh.clip)["per_caption"]]
 
-def control_user(user:str, preset=None) -> str:
-    "The shuffled-user control for `user`: the next subject of the world (deterministic), never `user` itself."
+def control_user(user:str, preset=None, seen_only:bool=False) -> str:
+    """The shuffled-user control for `user`: the next subject of the world (deterministic), never `user` itself;
+    `seen_only`: among the seen subjects (those who have a persona, chapter 30)."""
     users = world_users(preset)
+    if seen_only:
+        from personacap.data import load_world
+        users = load_world(preset).seen_subjects
     return users[(users.index(user) + 1) % len(users)]
 
 def app_caption(image, methods:Sequence[str]|str=("clipcap",), persona:str|None=None, preset=None,
@@ -83,7 +87,7 @@ def app_caption(image, methods:Sequence[str]|str=("clipcap",), persona:str|None=
         c = sh.get(m); run(m, c.name, c.caption)
     if as_user is not None:
         if "clipcap" not in methods: c = sh.get("clipcap"); run("clipcap", c.name, c.caption, role="base (no persona)")
-        ctrl = control_user(persona, sh.preset)
+        ctrl = control_user(persona, sh.preset, seen_only=True)
         run("persona", f"persona of {persona}", lambda ims: as_user(ims, persona, sh.preset), user=persona, role="persona")
         run("persona", f"persona of {ctrl}", lambda ims: as_user(ims, ctrl, sh.preset), user=ctrl, role="shuffled-user control")
     if as_subject is not None:
