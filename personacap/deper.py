@@ -726,6 +726,10 @@ _STUDY_METRICS = ("B-4", "CIDEr-D", "OSS", "CLS")
 def deper_table(preset=None, quick:bool=False, progress:bool=True) -> tuple[str, dict]:
     "DEPER's seen and unseen tables for the tour: `(markdown, rows)` (rows: table -> row -> metric)."
     st = deper_study(preset, quick=quick, progress=progress)
+    def gain(v, g):
+        "Mean relative gain over the metrics the generic captioner scores above zero (a quick run can score zero)."
+        ok = [m for m in _STUDY_METRICS if g[m] > 0]
+        return f"{100 * np.mean([v[m] / g[m] - 1 for m in ok]):+.0f}%" if ok else "–"
     lines, rows = [], {}
     for name in ("seen subjects", "unseen subjects"):
         r = st[name]; g = r["generic captioner"]
@@ -733,7 +737,7 @@ def deper_table(preset=None, quick:bool=False, progress:bool=True) -> tuple[str,
         lines += [f"| DEPER, {name}, 5-shot, test images{' (quick)' if quick else ''} | B-4 | CIDEr-D | OSS | CLS | gain vs generic |",
                   "|---|---|---|---|---|---|"]
         lines += [f"| {k} | " + " | ".join(f"{100 * v[m]:.1f}" for m in _STUDY_METRICS)
-                  + f" | {100 * np.mean([v[m] / g[m] - 1 for m in _STUDY_METRICS]):+.0f}% |" for k, v in r.items()]
+                  + f" | {gain(v, g)} |" for k, v in r.items()]
         lines.append("")
     return "**DEPER (chapter 40) on the synthetic world**\n\n" + "\n".join(lines).strip(), rows
 
