@@ -88,12 +88,14 @@ def app_caption(image, methods:Sequence[str]|str=("clipcap",), persona:str|None=
     if as_user is not None:
         if "clipcap" not in methods: c = sh.get("clipcap"); run("clipcap", c.name, c.caption, role="base (no persona)")
         ctrl = control_user(persona, sh.preset, seen_only=True)
+        as_user([im], persona, sh.preset)                  # loads the personas on first use: loading is not timed
         run("persona", f"persona of {persona}", lambda ims: as_user(ims, persona, sh.preset), user=persona, role="persona")
         run("persona", f"persona of {ctrl}", lambda ims: as_user(ims, ctrl, sh.preset), user=ctrl, role="shuffled-user control")
     if as_subject is not None:
         if "clipcap" not in methods and not any(r.get("role") == "base (no persona)" for r in rows):
             c = sh.get("clipcap"); run("clipcap", c.name, c.caption, role="generic captioner (no subject)")
         ctrl = control_user(subject, sh.preset)
+        as_subject([im], subject, sh.preset)               # loads DEPER on first use: loading is not timed
         run("deper", f"DEPER as {subject}", lambda ims: as_subject(ims, subject, sh.preset), subject=subject, role="subject")
         run("deper", f"DEPER as {ctrl}", lambda ims: as_subject(ims, ctrl, sh.preset), subject=ctrl, role="shuffled-subject control")
     for r, s in zip(rows, _score(sh, im, [r["caption"] for r in rows])): r["clip_score"] = s
