@@ -9,10 +9,13 @@ from __future__ import annotations
 import json, time
 from pathlib import Path
 
+from dataclasses import dataclass, field
+from importlib import import_module
+
 from .core import get_preset, atomic_write_text, ConfigError
 
 # %% auto #0
-__all__ = ['load_tour_data', 'run_tour', 'tour_main']
+__all__ = ['SUBJECT_TABLES', 'load_tour_data', 'TourResult', 'subject_table', 'run_tour', 'tour_main']
 
 # %% ../nbs/91_tour.ipynb #c287f292
 def load_tour_data(preset=None, data=None):
@@ -23,10 +26,36 @@ def load_tour_data(preset=None, data=None):
     if not all(sizes.values()): raise ConfigError(f"the dataset needs train, val and test splits; got {sizes}", path=data)
     return recs
 
+# %% ../nbs/91_tour.ipynb #d6a7deea
+SUBJECT_TABLES: dict[str, str] = {
+    "smile": "personacap.smile:smile_table",
+    "personas": "personacap.personas:personas_table",
+    "deper": "personacap.deper:deper_table",
+}
+
+@dataclass
+class TourResult:
+    "The tour's tables: the captioning `CaptionTable` and each subject's (markdown, rows)."
+    captioning: object
+    tables: dict = field(default_factory=dict)     # subject -> markdown
+    rows: dict = field(default_factory=dict)       # subject -> rows (JSON-able)
+    def markdown(self) -> str:
+        return "\n\n".join([self.captioning.markdown(), *self.tables.values()])
+    def to_dict(self) -> dict:
+        return {"captioning": self.captioning.to_dict(), **self.rows}
+    def _repr_markdown_(self): return self.markdown()
+
+def subject_table(subject:str, preset=None, quick:bool=False, progress:bool=True) -> tuple[str, dict]:
+    "One subject's table for the tour (see `SUBJECT_TABLES`)."
+    if subject not in SUBJECT_TABLES: raise ConfigError(f"unknown tour subject {subject!r}", fix=f"use some of {list(SUBJECT_TABLES)}")
+    mod, _, fn = SUBJECT_TABLES[subject].partition(":")
+    return getattr(import_module(mod), fn)(preset, quick=quick, progress=progress)
+
 # %% ../nbs/91_tour.ipynb #6422e2da
-def run_tour(preset=None, data=None, out=None, quick:bool=False, progress:bool=True, path:bool=True):
-    """Train and score every captioner on one dataset; returns the `CaptionTable` (also written to `out`).
-    `path=True` adds the ClipCap rows between the study's original recipe and ours (three more training runs)."""
+def run_tour(preset=None, data=None, out=None, quick:bool=False, progress:bool=True, path:bool=True,
+             subjects=tuple(SUBJECT_TABLES)) -> TourResult:
+    """Train and score every captioner on one dataset, then each subject's table; returns a `TourResult` (also written
+    to `out`). `path=True` adds the ClipCap rows between the study's original recipe and ours (three more training runs)."""
     from personacap.clip import load_clip
     from personacap.merge_rnn import study_table
     from personacap.sbg import run_sbg
@@ -41,12 +70,20 @@ def run_tour(preset=None, data=None, out=None, quick:bool=False, progress:bool=T
     sbg = run_sbg(recs.split("train"), recs.split("test"), load_clip(p), val_records=recs.split("val"), preset=p,
                   steps=few, progress=progress)
     for name, scores in sbg["rows"].items(): table.add(name, scores, seconds=time.time() - t1)   # one guesser serves all N
+    result = TourResult(table)
+    if data is not None and subjects:
+        print(f"--data given: the subject tables ({', '.join(subjects)}) need the synthetic world's users and are left out")
+        subjects = ()
+    for subj in subjects:
+        t = time.time()
+        result.tables[subj], result.rows[subj] = subject_table(subj, p, quick=quick, progress=progress)
+        print(f"{subj}: {time.time() - t:.0f} s")
     if out is not None:
         out = Path(out); out.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(out/"table.md", table.markdown())
-        atomic_write_text(out/"table.json", json.dumps(table.to_dict(), indent=2, default=str))
+        atomic_write_text(out/"table.md", result.markdown() + "\n")
+        atomic_write_text(out/"table.json", json.dumps(result.to_dict(), indent=2, default=str))
     print(f"tour finished in {(time.time() - t0) / 60:.1f} min")
-    return table
+    return result
 
 # %% ../nbs/91_tour.ipynb #07167edc
 def tour_main(argv:list[str]|None=None) -> int:
@@ -58,7 +95,12 @@ def tour_main(argv:list[str]|None=None) -> int:
     ap.add_argument("--out", default="runs/tour", help="where table.md and table.json go (default: runs/tour)")
     ap.add_argument("--quick", action="store_true", help="a few steps per model: checks the pipeline, not the numbers")
     ap.add_argument("--no-path", action="store_true", help="skip the ClipCap rows between the study's recipe and ours (3 runs)")
+    ap.add_argument("--subjects", default=",".join(SUBJECT_TABLES),
+                    help=f"comma-separated subject tables after the captioning table (default: {','.join(SUBJECT_TABLES)}; '' for none)")
     args = ap.parse_args(argv)
-    table = run_tour(args.preset, args.data, args.out, quick=args.quick, path=not args.no_path)
-    print(table.markdown())
+    subjects = tuple(x.strip() for x in args.subjects.split(",") if x.strip())
+    for x in subjects:
+        if x not in SUBJECT_TABLES: raise ConfigError(f"unknown tour subject {x!r}", fix=f"use some of {','.join(SUBJECT_TABLES)}")
+    result = run_tour(args.preset, args.data, args.out, quick=args.quick, path=not args.no_path, subjects=subjects)
+    print(result.markdown())
     return 0
