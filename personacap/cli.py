@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 # %% auto #0
-__all__ = ['COMMANDS', 'METHODS', 'REPORTS', 'java_version', 'nvidia_gpu', 'environment_info', 'format_info', 'info_main',
-           'commands', 'usage', 'main', 'check_method', 'check_images', 'world_users', 'check_persona', 'check_subject',
-           'Captioner', 'load_captioner', 'caption_images', 'format_captions', 'caption_main', 'report_main',
-           'saved_run', 'train_method', 'fixed_caption_baseline', 'eval_method', 'train_main', 'eval_main']
+__all__ = ['COMMANDS', 'METHODS', 'REPORTS', 'STUDIES', 'java_version', 'nvidia_gpu', 'environment_info', 'format_info',
+           'info_main', 'commands', 'usage', 'main', 'check_method', 'check_images', 'world_users', 'check_persona',
+           'check_subject', 'Captioner', 'load_captioner', 'caption_images', 'format_captions', 'caption_main',
+           'report_main', 'saved_run', 'check_trainable', 'train_method', 'fixed_caption_baseline', 'StudyTable',
+           'eval_method', 'train_main', 'eval_main']
 
 # %% ../nbs/90_cli.ipynb #0ff9be4e
 def _first_line(cmd:list[str], timeout:float) -> str|None:
@@ -328,19 +329,57 @@ def saved_run(cap:Captioner) -> tuple:
     return (CaptionRun(r.lm, r.tok, r.history, "SBG guesser", dict(threshold=r.threshold, max_k=r.max_k, mode=r.mode)),
             {"selector": {"vocab": list(sel.vocab), "template": sel.template, "tree": sel.tree}})
 
+STUDIES: dict[str, tuple[str, str, str]] = {      # method -> (module, ready-to-use model, the chapter's table)
+    "personas": ("personacap.personas", "world_personas", "personas_table"),
+    "deper": ("personacap.deper", "world_deper", "deper_table"),
+}
+
+def check_trainable(method:str) -> str:
+    "`method` when `train`/`eval` know it (a captioner of `METHODS` or a study of `STUDIES`), else a `ConfigError`."
+    from personacap.core import ConfigError
+    if method in STUDIES: return method
+    if method not in METHODS: raise ConfigError(f"unknown method {method!r}", fix=f"use one of: {', '.join([*METHODS, *STUDIES])}")
+    return method
+
+def _save_study(method:str, obj, folder:Path) -> dict:
+    "Save a study's trained model into `folder` (safetensors); what train.json records of it."
+    from personacap.core import save_model_state
+    if method == "personas":
+        from personacap.personas import save_persona
+        save_persona(obj.model, folder, {"beta": obj.beta})
+        return dict(model="personas + user heads", users=list(obj.model.users), beta=obj.beta,
+                    params=sum(p.numel() for p in obj.model.parameters() if p.requires_grad), train_seconds=None)
+    model = obj[0]
+    save_model_state(model, folder/"deper.safetensors")
+    return dict(model="DEPER", subjects=list(obj[2].subjects), params=sum(p.numel() for p in model.parameters()), train_seconds=None)
+
 def train_method(method:str, preset=None, out=None, progress:bool=True) -> dict:
     """Train `method` on the world as its chapter does (or take it from the chapter's cache), resumably (checkpoints under
     `<out>.resume`), and save it into `out` (default `runs/<method>`) atomically. Returns what `train.json` records."""
+    import tempfile
     from personacap.core import get_preset, checkpointing, atomic_write_text
     from personacap.captioning import save_run
-    p, method = get_preset(preset), check_method(method)
+    p, method = get_preset(preset), check_trainable(method)
     out = Path(out or Path("runs")/method); resume = out.with_name(out.name + ".resume")
     t = time.perf_counter()
-    with checkpointing(resume): cap = load_captioner(method, p, progress)
-    run, extra = saved_run(cap)
-    save_run(run, out)
-    info = dict(method=method, model=cap.name, preset=p.name, params=run.params, train_seconds=run.seconds,
-                wall_seconds=time.perf_counter() - t, out=str(out), **extra)
+    if method in STUDIES:
+        mod, make, _ = STUDIES[method]
+        with checkpointing(resume): obj = getattr(importlib.import_module(mod), make)(p, progress=progress)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        try:
+            extra = _save_study(method, obj, tmp)
+            if out.exists(): shutil.rmtree(out)
+            os.replace(tmp, out)
+        finally:
+            if tmp.exists(): shutil.rmtree(tmp)
+        info = dict(method=method, preset=p.name, **extra, wall_seconds=time.perf_counter() - t, out=str(out))
+    else:
+        with checkpointing(resume): cap = load_captioner(method, p, progress)
+        run, extra = saved_run(cap)
+        save_run(run, out)
+        info = dict(method=method, model=cap.name, preset=p.name, params=run.params, train_seconds=run.seconds,
+                    wall_seconds=time.perf_counter() - t, out=str(out), **extra)
     atomic_write_text(out/"train.json", json.dumps(info, indent=2, default=str))
     shutil.rmtree(resume, ignore_errors=True)
     return info
@@ -351,14 +390,27 @@ def fixed_caption_baseline(records:Sequence) -> str:
     from collections import Counter
     return Counter(c for r in records for c in r.captions).most_common(1)[0][0]
 
+@dataclass
+class StudyTable:
+    "A study's tables (personas, DEPER) as `eval` returns them: `markdown()` and `to_dict()` like a `CaptionTable`."
+    md: str
+    rows: dict
+    def markdown(self) -> str: return self.md
+    def to_dict(self) -> dict: return self.rows
+
 def eval_method(method:str, preset=None, split:str="test", batch_size:int=64, progress:bool=True, captioner=None):
     """Caption the world's `split` images with `method` (image files in, as `caption` does) and score them like for like,
-    next to the fixed-caption baseline. Returns a `CaptionTable`."""
-    from personacap.core import get_preset
+    next to the fixed-caption baseline: a `CaptionTable`. For a study (personas, DEPER): its chapter's test tables, with
+    their controls (`StudyTable`)."""
+    from personacap.core import get_preset, ConfigError
     from personacap.data import load_world, load_image
     from personacap.metrics import score
     from personacap.captioning import CaptionTable
-    p, method = get_preset(preset), check_method(method)
+    p, method = get_preset(preset), check_trainable(method)
+    if method in STUDIES:
+        if split != "test": raise ConfigError(f"{method} is evaluated on its chapter's test split only", fix="leave out --split")
+        mod, _, table = STUDIES[method]
+        return StudyTable(*getattr(importlib.import_module(mod), table)(p, progress=progress))
     w = load_world(p); recs = w.captions.split(split)
     cap = captioner or load_captioner(method, p, progress)
     caps, t = [], time.perf_counter()
@@ -377,7 +429,7 @@ def eval_method(method:str, preset=None, split:str="test", batch_size:int=64, pr
 # %% ../nbs/90_cli.ipynb #72f842ad
 def _method_parser(prog:str, description:str) -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog=prog, description=description)
-    ap.add_argument("method", metavar="METHOD", help=f"one of {', '.join(METHODS)}")
+    ap.add_argument("method", metavar="METHOD", help=f"one of {', '.join([*METHODS, *STUDIES])}")
     ap.add_argument("--preset", choices=["tiny", "full"], help="default: $PERSONACAP_PRESET or automatic")
     ap.add_argument("--out", metavar="DIR", help="the output folder")
     ap.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -390,8 +442,8 @@ def train_main(argv:list[str]|None=None) -> int:
     args = ap.parse_args(argv)
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     info = train_method(args.method, args.preset, args.out, progress=not args.quiet)
-    print(f"{info['model']}: {info['params']:,d} parameters, trained in {info['train_seconds'] or 0:.0f} s "
-          f"(this command: {info['wall_seconds']:.0f} s), saved to {info['out']}")
+    print(f"{info['model']}: {info['params']:,d} parameters" + (f", trained in {info['train_seconds']:.0f} s" if info.get("train_seconds") else "")
+          + f" (this command: {info['wall_seconds']:.0f} s), saved to {info['out']}")
     return 0
 
 def eval_main(argv:list[str]|None=None) -> int:
