@@ -33,9 +33,9 @@ __all__ = ['PERSONA_TINY', 'PERSONA_FULL', 'LORA_TARGETS', 'POPULATION', 'PROBE_
            'fewshot_heads_study', 'caption_logprob', 'strip_perception', 'with_perception', 'rerank_candidates',
            'perception_agreement', 'decoder_captions', 'Rerank', 'rerank_prepare', 'rerank_captions',
            'score_rerank_captions', 'scores_of', 'shuffled_users', 'caption_conditions', 'caption_table',
-           'caption_study', 'persona_study', 'accuracy_markdown', 'persona_report', 'report_personas_main',
-           'personas_markdown', 'personas_table', 'PersonaCaptioner', 'persona_captioner', 'world_personas',
-           'caption_as_user', 'convert_source_judgments']
+           'caption_study', 'persona_clipcap', 'persona_study', 'accuracy_markdown', 'persona_report',
+           'report_personas_main', 'personas_markdown', 'personas_table', 'PersonaCaptioner', 'persona_captioner',
+           'world_personas', 'caption_as_user', 'convert_source_judgments']
 
 # %% ../nbs/30_personas.ipynb #c5c49c31
 PERSONA_TINY = dict(world=dict(pairs_eval=600), lora_r=4, lora_alpha=1.0, tau=0.15, anchor=0.0,
@@ -732,11 +732,18 @@ def caption_study(data:PersonaData, pop:PersonaCLIP, per:PersonaCLIP, run, users
         perceived = {(u, x): [a for a in W.PERCEPTION_ATTRIBUTES if truth.perceives(u, x, a)] for u in users for x in ids}
         return {"captions": conds, "tables": tables, "choice": choice, "image_ids": list(ids), "shift": shift, "perceived": perceived}
 
+# %% ../nbs/30_personas.ipynb #739c13b0
+def persona_clipcap(data:PersonaData, preset=None, cache:bool=True, steps:int|None=None, progress:bool=False):
+    "Chapter 10's ClipCap ('ours') trained on the captions of the persona world `data.world` (cached): the captioner of this chapter."
+    from personacap.clipcap import cached_clipcap
+    tr, va = data.world.captions.split("train"), data.world.captions.split("val")
+    return cached_clipcap(tr, va, clip_features(data.bundle, tr, progress=False), clip_features(data.bundle, va, progress=False),
+                          "ours", get_preset(preset), steps=steps, cache=cache, progress=progress)
+
 # %% ../nbs/30_personas.ipynb #a7de04b7
 def persona_study(preset=None, cache:bool=True, progress:bool=False, clipcap_steps:int|None=None, **overrides) -> PersonaStudy:
     """Run (or load from the caches) everything the chapter measures. `overrides` change `persona_settings`;
     `clipcap_steps` shortens the captioner's training (both for quick pipeline checks)."""
-    from personacap.clipcap import cached_clipcap
     t = {}; t0 = time.time()
     s, data = persona_setup(preset, **overrides); users, unseen = data.world.seen_subjects, data.world.unseen_subjects
     pop, _ = cached_persona(data, users, s, population=True, cache=cache, progress=progress)
@@ -746,10 +753,7 @@ def persona_study(preset=None, cache:bool=True, progress:bool=False, clipcap_ste
     few = fewshot_study(data, per, unseen, s, cache=cache)
     few_h = {k: float(np.mean(v)) for k, v in fewshot_heads_study(data, per_h, unseen, s)[0].items()}
     t["measure"] = time.time() - t0 - t["train"]
-    tr, va = data.world.captions.split("train"), data.world.captions.split("val")
-    from personacap.clip import clip_features as cf
-    run = cached_clipcap(tr, va, cf(data.bundle, tr, progress=False), cf(data.bundle, va, progress=False), "ours",
-                         get_preset(preset), steps=clipcap_steps, cache=cache, progress=progress)
+    run = persona_clipcap(data, preset, cache, clipcap_steps, progress)
     cap = caption_study(data, pop, per, run, users, s, ours=(pop_h, per_h)); t["captions"] = time.time() - t0 - t["train"] - t["measure"]
     return PersonaStudy(s, list(users), list(unseen), acc, ceil, few, cap["captions"], cap["tables"], cap["choice"],
                         cap["image_ids"], cap["shift"], cap["perceived"], t, few_h)
@@ -843,8 +847,11 @@ class PersonaCaptioner:
     settings: dict
     ref_scores: torch.Tensor     # (U, R, A) the persona's scores of the reference portraits
     beta: float
-    def caption(self, images:Sequence, user:str) -> list[str]:
-        "Captions of PIL `images` as `user`."
+    def caption(self, images:Sequence, user:str|None) -> list[str]:
+        "Captions of PIL `images` as `user`; `user=None`: the base caption of the same candidates (no persona, beta 0)."
+        if user is None:
+            prep = rerank_prepare(self.run, self.bundle, self.bundle.encode_images(list(images)), self.settings["num_beams"])
+            return [cs[int(torch.argmax(lm))] for cs, lm in zip(prep.candidates, prep.lm)]
         if user not in self.model.users:
             raise ConfigError(f"user {user!r} has no persona: personas are trained for the world's seen users",
                               fix=f"use one of {', '.join(self.model.users)}")
@@ -869,18 +876,18 @@ _WORLD_PERSONAS: dict = {}
 
 def world_personas(preset=None, progress:bool=False) -> PersonaCaptioner:
     "The chapter's personas on the world, ready to caption (from the caches; heads refit; memoised per preset)."
-    from personacap.clipcap import world_clipcap
     p = get_preset(preset)
     if p.name not in _WORLD_PERSONAS:
         s, data = persona_setup(p); users = data.world.seen_subjects
         pop, _ = cached_persona(data, users, s, population=True, progress=progress)
         per, _ = cached_persona(data, users, s, init=pop, progress=progress)
         pop_h, _ = with_heads(pop, data, s); per_h, _ = with_heads(per, data, s, prior=pop_h.heads)
-        _WORLD_PERSONAS[p.name] = persona_captioner(data, per_h, world_clipcap(p, progress=progress), s)
+        _WORLD_PERSONAS[p.name] = persona_captioner(data, per_h, persona_clipcap(data, p, progress=progress), s)
     return _WORLD_PERSONAS[p.name]
 
-def caption_as_user(images:Sequence, user:str, preset=None) -> list[str]:
-    "Captions of PIL `images` as the world's `user` (what `personacap caption --persona USER` prints)."
+def caption_as_user(images:Sequence, user:str|None, preset=None) -> list[str]:
+    """Captions of PIL `images` as the world's `user` (what `personacap caption --persona USER` prints); `user=None`: the
+    same pipeline's base caption (the control the persona is compared with)."""
     return world_personas(preset).caption(images, user)
 
 # %% ../nbs/30_personas.ipynb #4673f2d5
