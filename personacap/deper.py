@@ -745,21 +745,21 @@ def deper_table(preset=None, quick:bool=False, progress:bool=True) -> tuple[str,
 _WORLD_DEPER: dict = {}
 
 def world_deper(preset=None, progress:bool=False) -> tuple:
-    "The chapter's trained DEPER on the world, `(model, clipcap run, Triplets, settings)`, from the caches (memoised per preset)."
+    "The chapter's trained DEPER on the world, `(model, clipcap run, Triplets, settings, seen, unseen)`, from the caches (memoised per preset)."
     p = get_preset(preset)
     if p.name not in _WORLD_DEPER:
         s, world, run, data = deper_setup(p, progress)
         seen = world.seen_subjects
         model, _, _ = train_deper(data, data.rows("train", seen), len(seen), run.model, s, "DEPER", progress=progress)
-        _WORLD_DEPER[p.name] = (model, run, data, s)
+        _WORLD_DEPER[p.name] = (model, run, data, s, list(seen), list(world.unseen_subjects))
     return _WORLD_DEPER[p.name]
 
 def caption_as_subject(images:Sequence, subject:str, preset=None) -> list[str]:
     "Captions of PIL `images` in the style of the world's `subject` (seen or unseen): DEPER with the subject's 5-shot z_s."
     from personacap.clip import load_clip
-    model, run, data, s = world_deper(preset)
+    model, run, data, s, seen, unseen = world_deper(preset)
     if subject not in data.subjects: raise ConfigError(f"unknown subject {subject!r}", fix=f"use one of {', '.join(data.subjects)}")
-    split = "train" if len(data.rows("train", [subject])) >= s["k_shot"] else "val"
-    z = few_shot_embedding(model.encoder, data, support_sets(data, [subject], s["k_shot"], split, s["seed"])[subject])
+    group, split = (seen, "train") if subject in seen else (unseen, "val")        # the study's support draw, subject by subject
+    z = few_shot_embedding(model.encoder, data, support_sets(data, group, s["k_shot"], split, s["seed"])[subject])
     feats = load_clip(preset).encode_images(list(images))
     return generate_captions(model.captioner, torch.cat([feats, z[None].expand(len(feats), -1)], 1), run.tokenizer)
