@@ -86,13 +86,13 @@ def app_caption(image, methods:Sequence[str]|str=("clipcap",), persona:str|None=
     for m in methods:
         c = sh.get(m); run(m, c.name, c.caption)
     if as_user is not None:
-        if "clipcap" not in methods: c = sh.get("clipcap"); run("clipcap", c.name, c.caption, role="base (no persona)")
         ctrl = control_user(persona, sh.preset, seen_only=True)
         as_user([im], persona, sh.preset)                  # loads the personas on first use: loading is not timed
+        run("persona", "persona pipeline, no user", lambda ims: as_user(ims, None, sh.preset), role="base (no persona)")
         run("persona", f"persona of {persona}", lambda ims: as_user(ims, persona, sh.preset), user=persona, role="persona")
         run("persona", f"persona of {ctrl}", lambda ims: as_user(ims, ctrl, sh.preset), user=ctrl, role="shuffled-user control")
     if as_subject is not None:
-        if "clipcap" not in methods and not any(r.get("role") == "base (no persona)" for r in rows):
+        if "clipcap" not in methods:
             c = sh.get("clipcap"); run("clipcap", c.name, c.caption, role="generic captioner (no subject)")
         ctrl = control_user(subject, sh.preset)
         as_subject([im], subject, sh.preset)               # loads DEPER on first use: loading is not timed
