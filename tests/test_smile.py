@@ -85,7 +85,8 @@ def test_encode_blip_captions_edges(tok):
     ids = dict(bos=tok.bos_token_id, sep=tok.eos_token_id, pad=tok.pad_token_id)
     enc = encode_blip_captions(tok, ["", "a red circle and a blue square"], **ids, max_length=5)
     assert enc["input_ids"][0, :2].tolist() == [ids["bos"], ids["sep"]]        # an empty caption still ends
-    assert enc["input_ids"].shape[1] == 5 and enc["input_ids"][1, -1].item() == ids["sep"]  # cut, but sep kept
+    assert enc["input_ids"].shape[1] == 5 and ids["sep"] not in enc["input_ids"][1].tolist()  # cut: no sep (no stop learned there)
+    assert enc["labels"][1, -1].item() != -100                                  # the cut caption's last token is still a target
     assert enc["labels"][0, 1].item() == ids["sep"] and enc["labels"][0, 2:].eq(-100).all()
     with pytest.raises(ConfigError, match="no room"): encode_blip_captions(tok, ["a"], **ids, prompt="a picture of", max_length=4)
 
