@@ -26,7 +26,7 @@ __all__ = ['DEPER_TINY', 'DEPER_FULL', 'LAMBDA', 'VARIANTS', 'deper_settings', '
            'PromptDataset', 'prompt_collate', 'prompt_loss', 'train_prompts', 'ngrams', 'DescriptionClassifier',
            'caption_scores', 'predicted_scanpaths', 'scanpath_scores', 'scanpath_draws', 'policy_orders',
            'rule_agreement', 'probe_images', 'scanpath_policy_probe', 'real_scanpath_policy', 'film_view',
-           'policy_probe', 'paired_bootstrap', 'oss_rows', 'deper_setup', 'deper_study', 'deper_table', 'world_deper',
+           'policy_probe', 'paired_bootstrap', 'oss_rows', 'deper_setup', 'world_deper', 'deper_study', 'deper_table',
            'caption_as_subject']
 
 # %% ../nbs/40_deper.ipynb #6cd5d72e
@@ -694,17 +694,30 @@ def deper_setup(preset=None, progress:bool=False, quick:bool=False, **overrides)
     return s, world, run, make_triplets(recs, run.tokenizer, patches, clip_img, image_ids,
                                         world.seen_subjects + world.unseen_subjects, s, max_cap)
 
+_WORLD_DEPER: dict = {}
+
+def world_deper(preset=None, progress:bool=False, quick:bool=False) -> tuple:
+    """The chapter's trained DEPER on the world, `(model, clipcap run, Triplets, settings, seen, unseen)`, from the caches
+    (memoised per preset). `quick`: a few training steps, nothing cached or memoised (a pipeline check)."""
+    p = get_preset(preset)
+    if quick or p.name not in _WORLD_DEPER:
+        s, world, run, data = deper_setup(p, progress, quick, **(dict(stage1_steps=3, stage2_steps=3) if quick else {}))
+        seen = world.seen_subjects
+        model, _, _ = train_deper(data, data.rows("train", seen), len(seen), run.model, s, "DEPER", cache=not quick, progress=progress)
+        built = (model, run, data, s, list(seen), list(world.unseen_subjects))
+        if quick: return built
+        _WORLD_DEPER[p.name] = built
+    return _WORLD_DEPER[p.name]
+
 def deper_study(preset=None, quick:bool=False, progress:bool=False) -> dict:
     """DEPER on test images, seen and unseen subjects (5-shot z_s), with the generic captioner, the shuffled-subject
-    control and the real descriptions: `{"seen subjects": {row: scores}, "unseen subjects": {...}, "model", "setup"}`."""
-    few = dict(stage1_steps=3, stage2_steps=3) if quick else {}
-    s, world, run, data = deper_setup(preset, progress, quick, **few)
-    seen, unseen = world.seen_subjects, world.unseen_subjects
-    model, _, _ = train_deper(data, data.rows("train", seen), len(seen), run.model, s, "DEPER", cache=not quick, progress=progress)
+    control and the real descriptions: `{"seen subjects": {row: scores}, "unseen subjects": {...}, "model", "setup"}`.
+    The model is `world_deper`'s (the chapter's, from the caches; `quick`: a few steps, not cached)."""
+    model, run, data, s, seen, unseen = world_deper(preset, progress, quick)
     clf_rows = np.concatenate([data.rows("train", seen), data.rows("val", unseen)])
     classifier = DescriptionClassifier([data.records[i].captions[0] for i in clf_rows], [data.records[i].subject_id for i in clf_rows],
                                        data.subjects)
-    out = {"model": model, "setup": (s, world, run, data)}
+    out = {"model": model, "setup": (s, run, data)}
     for name, subj, split in (("seen subjects", seen, "train"), ("unseen subjects", unseen, "val")):
         support = support_sets(data, subj, s["k_shot"], split, s["seed"])
         query = data.rows("test", subj)
@@ -742,18 +755,6 @@ def deper_table(preset=None, quick:bool=False, progress:bool=True) -> tuple[str,
     return "**DEPER (chapter 40) on the synthetic world**\n\n" + "\n".join(lines).strip(), rows
 
 # %% ../nbs/40_deper.ipynb #17ca1e90
-_WORLD_DEPER: dict = {}
-
-def world_deper(preset=None, progress:bool=False) -> tuple:
-    "The chapter's trained DEPER on the world, `(model, clipcap run, Triplets, settings, seen, unseen)`, from the caches (memoised per preset)."
-    p = get_preset(preset)
-    if p.name not in _WORLD_DEPER:
-        s, world, run, data = deper_setup(p, progress)
-        seen = world.seen_subjects
-        model, _, _ = train_deper(data, data.rows("train", seen), len(seen), run.model, s, "DEPER", progress=progress)
-        _WORLD_DEPER[p.name] = (model, run, data, s, list(seen), list(world.unseen_subjects))
-    return _WORLD_DEPER[p.name]
-
 def caption_as_subject(images:Sequence, subject:str, preset=None) -> list[str]:
     "Captions of PIL `images` in the style of the world's `subject` (seen or unseen): DEPER with the subject's 5-shot z_s."
     from personacap.clip import load_clip

@@ -33,9 +33,9 @@ __all__ = ['PERSONA_TINY', 'PERSONA_FULL', 'LORA_TARGETS', 'POPULATION', 'PROBE_
            'fewshot_heads_study', 'caption_logprob', 'strip_perception', 'with_perception', 'rerank_candidates',
            'perception_agreement', 'decoder_captions', 'Rerank', 'rerank_prepare', 'rerank_captions',
            'score_rerank_captions', 'scores_of', 'shuffled_users', 'caption_conditions', 'caption_table',
-           'caption_study', 'persona_clipcap', 'persona_study', 'accuracy_markdown', 'persona_report',
-           'report_personas_main', 'personas_markdown', 'personas_table', 'PersonaCaptioner', 'persona_captioner',
-           'world_personas', 'caption_as_user', 'convert_source_judgments']
+           'caption_study', 'persona_clipcap', 'trained_personas', 'persona_study', 'accuracy_markdown',
+           'persona_report', 'report_personas_main', 'personas_markdown', 'personas_table', 'PersonaCaptioner',
+           'persona_captioner', 'world_personas', 'caption_as_user', 'convert_source_judgments']
 
 # %% ../nbs/30_personas.ipynb #c5c49c31
 PERSONA_TINY = dict(world=dict(pairs_eval=600), lora_r=4, lora_alpha=1.0, tau=0.15, anchor=0.0,
@@ -741,14 +741,21 @@ def persona_clipcap(data:PersonaData, preset=None, cache:bool=True, steps:int|No
                           "ours", get_preset(preset), steps=steps, cache=cache, progress=progress)
 
 # %% ../nbs/30_personas.ipynb #a7de04b7
+def trained_personas(data:PersonaData, s:Mapping, cache:bool=True, progress:bool=False) -> tuple:
+    "`(population, personas, population + shared head, personas + user heads)` of the seen users, as this chapter trains them."
+    users = data.world.seen_subjects
+    pop, _ = cached_persona(data, users, s, population=True, cache=cache, progress=progress)
+    per, _ = cached_persona(data, users, s, init=pop, cache=cache, progress=progress)
+    pop_h, _ = with_heads(pop, data, s)
+    per_h, _ = with_heads(per, data, s, prior=pop_h.heads)
+    return pop, per, pop_h, per_h
+
 def persona_study(preset=None, cache:bool=True, progress:bool=False, clipcap_steps:int|None=None, **overrides) -> PersonaStudy:
     """Run (or load from the caches) everything the chapter measures. `overrides` change `persona_settings`;
     `clipcap_steps` shortens the captioner's training (both for quick pipeline checks)."""
     t = {}; t0 = time.time()
     s, data = persona_setup(preset, **overrides); users, unseen = data.world.seen_subjects, data.world.unseen_subjects
-    pop, _ = cached_persona(data, users, s, population=True, cache=cache, progress=progress)
-    per, _ = cached_persona(data, users, s, init=pop, cache=cache, progress=progress)
-    pop_h, _ = with_heads(pop, data, s); per_h, _ = with_heads(per, data, s, prior=pop_h.heads); t["train"] = time.time() - t0
+    pop, per, pop_h, per_h = trained_personas(data, s, cache, progress); t["train"] = time.time() - t0
     acc, ceil = accuracy_study(data, pop, per, users, {"population + shared head (ours)": pop_h, "personas + user heads (ours)": per_h})
     few = fewshot_study(data, per, unseen, s, cache=cache)
     few_h = {k: float(np.mean(v)) for k, v in fewshot_heads_study(data, per_h, unseen, s)[0].items()}
@@ -878,10 +885,8 @@ def world_personas(preset=None, progress:bool=False) -> PersonaCaptioner:
     "The chapter's personas on the world, ready to caption (from the caches; heads refit; memoised per preset)."
     p = get_preset(preset)
     if p.name not in _WORLD_PERSONAS:
-        s, data = persona_setup(p); users = data.world.seen_subjects
-        pop, _ = cached_persona(data, users, s, population=True, progress=progress)
-        per, _ = cached_persona(data, users, s, init=pop, progress=progress)
-        pop_h, _ = with_heads(pop, data, s); per_h, _ = with_heads(per, data, s, prior=pop_h.heads)
+        s, data = persona_setup(p)
+        per_h = trained_personas(data, s, progress=progress)[3]
         _WORLD_PERSONAS[p.name] = persona_captioner(data, per_h, persona_clipcap(data, p, progress=progress), s)
     return _WORLD_PERSONAS[p.name]
 
