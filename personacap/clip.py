@@ -23,12 +23,12 @@ from .text import train_tokenizer, CLIP_SPECIALS
 
 
 # %% auto #0
-__all__ = ['CLIP_MEAN', 'CLIP_STD', 'CLIP_STEPS', 'PROBE_WEIGHT_DECAYS', 'clip_contrastive_loss', 'train_clip_tokenizer',
-           'ClipBundle', 'tiny_clip_processor', 'build_tiny_clip', 'default_clip_dir', 'load_clip', 'retrieval_recall',
-           'clip_fingerprint', 'cached_image_features', 'clip_loss_fn', 'clip_eval_fn', 'pretrain_clip',
-           'records_pixels', 'world_clip_recipe', 'pretrain_world_clip', 'evaluate_retrieval', 'plot_similarity',
-           'linear_probe', 'portrait_prompts', 'zero_shot_classify', 'portrait_attribute_report', 'clip_features',
-           'pretrain_clip_main']
+__all__ = ['CLIP_MEAN', 'CLIP_STD', 'TWIN_ATTRIBUTES', 'CLIP_STEPS', 'PROBE_WEIGHT_DECAYS', 'clip_contrastive_loss',
+           'train_clip_tokenizer', 'ClipBundle', 'tiny_clip_processor', 'build_tiny_clip', 'default_clip_dir',
+           'load_clip', 'retrieval_recall', 'clip_fingerprint', 'cached_image_features', 'clip_loss_fn', 'clip_eval_fn',
+           'pretrain_clip', 'portrait_twins', 'render_twins', 'records_pixels', 'world_clip_recipe',
+           'pretrain_world_clip', 'evaluate_retrieval', 'plot_similarity', 'linear_probe', 'portrait_prompts',
+           'zero_shot_classify', 'portrait_attribute_report', 'clip_features', 'pretrain_clip_main']
 
 # %% ../nbs/04_clip.ipynb #b1052618
 from transformers import CLIPConfig, CLIPModel, CLIPImageProcessorPil, AutoTokenizer, PreTrainedTokenizerFast
@@ -203,15 +203,17 @@ def cached_image_features(bundle:ClipBundle, ids:Sequence[str], load, cache_dir=
 
 # %% ../nbs/04_clip.ipynb #6913c86d
 class _PairDataset(torch.utils.data.Dataset):
-    def __init__(self, captions:Sequence[Sequence[str]]):
-        self.pairs = [(i, c) for i, caps in enumerate(captions) for c in caps]
-    def __len__(self): return len(self.pairs)
-    def __getitem__(self, k): return self.pairs[k]
+    "One example per (image row, caption) pair; each of `groups` is one more example: pairs that must share a batch."
+    def __init__(self, captions:Sequence[Sequence[str]], groups:Sequence[Sequence[tuple]]=()):
+        self.items = [[(i, c)] for i, caps in enumerate(captions) for c in caps] + [list(g) for g in groups]
+    def __len__(self): return len(self.items)
+    def __getitem__(self, k): return self.items[k]
 
 def _clip_collate(pixels:torch.Tensor, tokenizer):
     def collate(items):
-        idx = torch.tensor([i for i, _ in items])
-        t = tokenizer([c for _, c in items], padding=True, truncation=True, return_tensors="pt")
+        pairs = [p for it in items for p in it]
+        idx = torch.tensor([i for i, _ in pairs])
+        t = tokenizer([c for _, c in pairs], padding=True, truncation=True, return_tensors="pt")
         return {"pixel_values": pixels[idx], "input_ids": t.input_ids, "attention_mask": t.attention_mask}
     return collate
 
@@ -225,15 +227,49 @@ def clip_eval_fn(bundle:ClipBundle, pixels:torch.Tensor, captions:Sequence[Seque
     return eval_fn
 
 def pretrain_clip(bundle:ClipBundle, pixels:torch.Tensor, captions:Sequence[Sequence[str]], cfg:TrainConfig,
-                  val:tuple|None=None):
-    "Contrastive pretraining of `bundle` on paired `pixels` (N,3,H,W) and `captions` (N lists)."
-    if len(pixels) != len(captions): raise ConfigError(f"{len(pixels)} images but {len(captions)} caption lists")
+                  val:tuple|None=None, groups:Sequence[Sequence[tuple]]=()):
+    """Contrastive pretraining of `bundle` on paired `pixels` (N,3,H,W) and `captions` (N lists). `groups`: extra
+    examples, each a list of (pixel row, caption) pairs that land in one batch (hard negatives); their rows may lie
+    after the N captioned images."""
+    if len(pixels) < len(captions): raise ConfigError(f"{len(pixels)} images but {len(captions)} caption lists")
+    bad = [i for g in groups for i, _ in g if not 0 <= i < len(pixels)]
+    if bad: raise ConfigError(f"groups name pixel rows {bad[:3]} outside the {len(pixels)} images")
     eval_fn = clip_eval_fn(bundle, *val) if val is not None else None
-    return fit(bundle.model, clip_loss_fn, _PairDataset(captions), cfg, eval_fn=eval_fn,
+    return fit(bundle.model, clip_loss_fn, _PairDataset(captions, groups), cfg, eval_fn=eval_fn,
                collate_fn=_clip_collate(pixels, bundle.tokenizer))
 
 # %% ../nbs/04_clip.ipynb #cf4da46a
 from .data import load_world, load_image, Records
+
+# %% ../nbs/04_clip.ipynb #0d1a5681
+TWIN_ATTRIBUTES = ("face", "eyes", "glasses")
+"The portrait attributes `portrait_twins` varies: those no other attribute stands in for in a random batch."
+
+def portrait_twins(world, split:str="train", attributes:Sequence[str]=TWIN_ATTRIBUTES, seed:int=0) -> list[dict]:
+    """Counterfactual twins of `split`'s portraits: each differs from its source portrait in one of `attributes`.
+    `captions` holds (source caption, twin caption) pairs written by the world's grammar from the same random draws,
+    kept where one of them names the attribute. Twins whose configuration is a portrait of another split are left out."""
+    from personacap import world as W
+    held = {W.portrait_configuration(world.truth.portrait(r.image_id)) for r in world.portraits() if r.split != split}
+    rng, out = np.random.default_rng(seed), []
+    for r in world.portraits(split):
+        src = world.truth.portrait(r.image_id)
+        for a in attributes:
+            others = [v for v in W.PORTRAIT_ATTRS[a] if v != src[a]]
+            twin = {**src, a: others[int(rng.integers(len(others)))]}
+            s = int(rng.integers(2**31))
+            if W.portrait_configuration(twin) in held: continue
+            cs, ct = W.portrait_captions(src, np.random.default_rng(s)), W.portrait_captions(twin, np.random.default_rng(s))
+            pairs = [(x, y) for x, y in zip(cs, ct) if a in W.portrait_mentions(x) or a in W.portrait_mentions(y)]
+            if pairs: out.append(dict(source=r.image_id, attribute=a, attrs=twin, captions=pairs))
+    return out
+
+def render_twins(source, twins:Sequence[dict], size:int, batch_size:int=512) -> torch.Tensor:
+    "Pixel tensor of the twins' portraits, rendered at `size` by the world's renderer and preprocessed by `source`."
+    from personacap import world as W
+    proc = source.processor if isinstance(source, ClipBundle) else source
+    return torch.cat([proc(images=[W.render_portrait(t["attrs"], size) for t in twins[i:i + batch_size]], return_tensors="pt").pixel_values
+                      for i in range(0, len(twins), batch_size)]) if twins else torch.empty(0)
 
 # %% ../nbs/04_clip.ipynb #23bf564f
 def records_pixels(source, records:Sequence, batch_size:int=512) -> torch.Tensor:
@@ -254,16 +290,22 @@ def world_clip_recipe(steps:int=CLIP_STEPS, batch_size:int=128, seed:int=0, **kw
                        schedule="cosine", grad_clip=1.0, seed=seed, metric="t2i_R@1", mode="max", desc="tiny CLIP", **kw)
 
 def pretrain_world_clip(world, steps:int=CLIP_STEPS, batch_size:int=128, seed:int=0, preset="tiny", eval_every:int|None=None,
-                        progress:bool=True):
-    "Train a tiny CLIP from scratch on `world`'s training images; validation picks the best step. Returns (bundle, history)."
+                        progress:bool=True, twins:bool=True):
+    """Train a tiny CLIP from scratch on `world`'s training images (with their `portrait_twins` as hard negatives
+    unless `twins=False`); validation picks the best step. Returns (bundle, history)."""
     train, val = world.captions.split("train"), world.captions.split("val")
     p = get_preset(preset)
     tok = train_clip_tokenizer(world.texts("train"), vocab_size=p.vocab_size,
                                max_length=p.clip_config["text_config"].get("max_position_embeddings", 77))
     bundle = build_tiny_clip(tok, p, seed=seed)
     px_tr, px_va = records_pixels(bundle, train), records_pixels(bundle, val)
+    groups = []
+    if twins:
+        tw, row = portrait_twins(world, "train", seed=seed), {r.image_id: i for i, r in enumerate(train)}
+        n = len(px_tr); px_tr = torch.cat([px_tr, render_twins(bundle, tw, p.image_size)])
+        groups = [[(row[t["source"]], x), (n + j, y)] for j, t in enumerate(tw) for x, y in t["captions"]]
     cfg = world_clip_recipe(steps, batch_size, seed, eval_every=eval_every or max(steps // 5, 1), progress=progress)
-    h = pretrain_clip(bundle, px_tr, [r.captions for r in train], cfg, val=(px_va, [r.captions for r in val]))
+    h = pretrain_clip(bundle, px_tr, [r.captions for r in train], cfg, val=(px_va, [r.captions for r in val]), groups=groups)
     bundle.model.eval()
     return bundle, h
 
@@ -381,6 +423,7 @@ def _pretrain_parser() -> argparse.ArgumentParser:
     p.add_argument("--world-seed", type=int, default=0, help="seed of the synthetic world")
     p.add_argument("--preset", default="tiny", help="preset whose clip_config and world are used (default %(default)s)")
     p.add_argument("--patch-size", type=int, default=None, help="vision patch size (default: the preset's clip_config)")
+    p.add_argument("--no-twins", action="store_true", help="train without the counterfactual portrait twins (the ablation)")
     p.add_argument("--out", default=None, help="output folder (default: the shipped data/tiny_clip)")
     return p
 
@@ -400,7 +443,8 @@ def pretrain_clip_main(argv:Sequence[str]|None=None) -> int:
         p = get_preset(p, clip_config={**c, "vision_config": {**c["vision_config"], "patch_size": args.patch_size}})
     world = load_world(p, seed=args.world_seed)
     t0, c0 = time.time(), time.process_time()
-    bundle, h = pretrain_world_clip(world, steps=args.steps, batch_size=args.batch_size, seed=args.seed, preset=p)
+    bundle, h = pretrain_world_clip(world, steps=args.steps, batch_size=args.batch_size, seed=args.seed, preset=p,
+                                   twins=not args.no_twins)
     mins, cpu_mins = (time.time() - t0) / 60, (time.process_time() - c0) / 60
     res = evaluate_retrieval(bundle, world.captions.split("test"))
     rep = portrait_attribute_report(bundle, world)

@@ -71,3 +71,18 @@ def test_fingerprint_hashes_dtype():
     b = _bundle(); fp = C.clip_fingerprint(b)
     b.model.to(torch.float64)
     assert C.clip_fingerprint(b) != fp
+
+
+def test_groups_share_a_batch_and_bad_rows_are_named():
+    "A group of pairs is one example: the collate flattens it, so a source and its twin always meet in one batch."
+    b = _bundle()
+    px = torch.zeros(3, 3, 8, 8)
+    ds = C._PairDataset([["a red circle"], ["a smiling face"]], groups=[[(0, "a red circle"), (2, "a frowning face")]])
+    assert len(ds) == 3 and ds[2] == [(0, "a red circle"), (2, "a frowning face")]
+    batch = C._clip_collate(px, b.tokenizer)([ds[0], ds[2]])
+    assert batch["pixel_values"].shape[0] == 3 and batch["input_ids"].shape[0] == 3
+    cfg = C.TrainConfig(max_steps=1, batch_size=2, progress=False)
+    with pytest.raises(C.ConfigError, match="outside the 3 images"):
+        C.pretrain_clip(b, px, [["a red circle"], ["a smiling face"]], cfg, groups=[[(0, "x"), (5, "y")]])
+    with pytest.raises(C.ConfigError, match="caption lists"):
+        C.pretrain_clip(b, px[:1], [["a"], ["b"]], cfg)
