@@ -27,7 +27,7 @@ __all__ = ['PTB_PUNCTUATION', 'METRICS', 'SPICE_NOTE', 'COMMON_NOUNS', 'toy_capt
            'tokenized_sets', 'cider_d_from_scratch', 'degrade', 'caption_lengths', 'lexical_diversity', 'text_encoder',
            'self_retrieval', 'clip_score', 'perplexity', 'judgment_accuracy', 'Alignment', 'needleman_wunsch',
            'match_matrix', 'stem', 'nouns_in', 'ordered_noun_similarity', 'oss', 'cls_accuracy', 'dtw',
-           'attention_similarity']
+           'attention_similarity', 'paired_bootstrap']
 
 # %% ../nbs/03_metrics.ipynb #46b751d7
 _TOY_NOUNS = {"dog": ["dog", "puppy"], "cat": ["cat", "kitten"], "man": ["man", "guy"], "woman": ["woman", "lady"],
@@ -764,3 +764,11 @@ def attention_similarity(regions_a:Sequence, regions_b:Sequence, xy_a=None, xy_b
         total, path = dtw(xy_a, xy_b, return_path=True)
         out["dtw"] = total / len(path)
     return out
+
+# %% ../nbs/03_metrics.ipynb #aa319721
+def paired_bootstrap(a, b, n:int=2000, seed:int=0) -> dict:
+    "Mean of `a - b` over paired rows, and its 95% bootstrap interval and sd (rows resampled with replacement)."
+    d = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
+    if d.ndim != 1 or not len(d): raise ConfigError(f"paired_bootstrap needs two equal-length 1-d score lists, got shape {d.shape}")
+    m = d[np.random.default_rng(seed).integers(0, len(d), (n, len(d)))].mean(1)
+    return {"diff": float(d.mean()), "lo": float(np.quantile(m, 0.025)), "hi": float(np.quantile(m, 0.975)), "sd": float(m.std())}

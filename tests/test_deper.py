@@ -8,6 +8,7 @@ import torch
 
 from personacap.core import ConfigError
 from personacap import deper as D
+from personacap import metrics as M
 
 
 def small_encoder(use_traj=True):
@@ -181,8 +182,8 @@ def test_rule_agreement_names_the_rule_a_scanpath_follows():
 
 
 def test_paired_bootstrap():
-    r = D.paired_bootstrap([1., 2, 3, 4], [1., 1, 1, 1], n=500)
+    r = M.paired_bootstrap([1., 2, 3, 4], [1., 1, 1, 1], n=500)
     assert r["diff"] == 1.5 and r["lo"] <= 1.5 <= r["hi"] and r["sd"] > 0
-    same = D.paired_bootstrap([0.3] * 10, [0.3] * 10)
+    same = M.paired_bootstrap([0.3] * 10, [0.3] * 10)
     assert same["lo"] == same["hi"] == 0.0
-    with pytest.raises(ConfigError, match="equal-length"): D.paired_bootstrap([], [])
+    with pytest.raises(ConfigError, match="equal-length"): M.paired_bootstrap([], [])
