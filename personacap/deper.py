@@ -17,16 +17,16 @@ from torch import nn
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['DEPER_TINY', 'DEPER_FULL', 'LAMBDA', 'VARIANTS', 'deper_settings', 'pool_patches', 'patch_features',
+__all__ = ['DEPER_TINY', 'DEPER_FULL', 'LAMBDA', 'VARIANTS', 'METRIC_NAMES', 'deper_settings', 'pool_patches', 'patch_features',
            'cached_patch_features', 'Triplets', 'make_triplets', 'sinusoid', 'TrajectoryTokens', 'Block',
            'DualContextLayer', 'SubjectExtractor', 'TrajectoryDecoder', 'DeperConfig', 'DeperEncoder', 'supcon_loss',
            'trajectory_loss', 'SoftTokenCaptioner', 'DeperCaptioner', 'PromptCaptioner', 'Deper', 'SupportDataset',
            'SupportCollator', 'encode_all', 'support_embedding', 'stage1_loss', 'stage2_loss', 'build_encoder',
            'train_stage1', 'freeze_for_stage2', 'train_stage2', 'train_deper', 'support_sets', 'few_shot_embedding',
            'PromptDataset', 'prompt_collate', 'prompt_loss', 'train_prompts', 'ngrams', 'DescriptionClassifier',
-           'caption_scores', 'predicted_scanpaths', 'scanpath_scores', 'scanpath_draws', 'policy_orders',
-           'rule_agreement', 'probe_images', 'scanpath_policy_probe', 'real_scanpath_policy', 'film_view',
-           'policy_probe', 'paired_bootstrap', 'oss_rows', 'deper_setup', 'world_deper', 'deper_study', 'deper_table',
+           'caption_scores', 'relative_gain', 'predicted_scanpaths', 'scanpath_scores', 'scanpath_draws',
+           'policy_orders', 'rule_agreement', 'probe_images', 'scanpath_policy_probe', 'real_scanpath_policy',
+           'film_view', 'policy_probe', 'oss_rows', 'deper_setup', 'world_deper', 'deper_study', 'deper_table',
            'caption_as_subject']
 
 # %% ../nbs/40_deper.ipynb #6cd5d72e
@@ -38,7 +38,7 @@ from .core import (get_preset, ConfigError, DatasetError, fit, TrainConfig, Hist
 from .text import pad_sequences
 from .captioning import encode_captions, generate_captions, digest
 from .clip import clip_fingerprint, linear_probe
-from .metrics import score, oss, cls_accuracy, attention_similarity
+from .metrics import score, oss, cls_accuracy, attention_similarity, paired_bootstrap
 from . import world as W
 
 # %% ../nbs/40_deper.ipynb #5627fc4e
@@ -551,6 +551,16 @@ def caption_scores(preds:Sequence[str], rows, data:Triplets, classifier, nouns=W
                      classifier, data.subjects)
     return {"B-4": sc.bleu_4, "CIDEr-D": sc.cider_d, "OSS": oss(P, refs, nouns=nouns)["oss"], "CLS": c["cls"], "CLS chance": c["chance"]}
 
+# %% ../nbs/40_deper.ipynb #d74cd38b
+METRIC_NAMES = ("B-4", "CIDEr-D", "OSS", "CLS")
+"The paper's four measures, in its order."
+
+def relative_gain(row:Mapping, base:Mapping, metrics:Sequence[str]=METRIC_NAMES) -> float:
+    """Mean relative gain of `row` over `base` across `metrics` (the paper's "average improvement"). A metric the base
+    scores zero on has no relative gain and is skipped (a few-step quick run can score zero); nan if all are zero."""
+    ok = [m for m in metrics if base[m] > 0]
+    return float(np.mean([row[m] / base[m] - 1 for m in ok])) if ok else float("nan")
+
 # %% ../nbs/40_deper.ipynb #a2ade05d
 @torch.no_grad()
 def predicted_scanpaths(encoder:DeperEncoder, V:torch.Tensor, z:torch.Tensor) -> list:
@@ -663,13 +673,6 @@ def policy_probe(encoder:DeperEncoder, data:Triplets, truth, seen:Sequence[str],
             "unseen": (linear_probe(Zs, ys, Zu) == yu).float().mean().item(), "chance": 1 / len(W.VIEW_POLICIES)}
 
 # %% ../nbs/40_deper.ipynb #574db3b1
-def paired_bootstrap(a, b, n:int=2000, seed:int=0) -> dict:
-    "Mean of `a - b` over paired rows, and its 95% bootstrap interval and sd (rows resampled with replacement)."
-    d = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
-    if d.ndim != 1 or not len(d): raise ConfigError(f"paired_bootstrap needs two equal-length 1-d score lists, got shape {d.shape}")
-    m = d[np.random.default_rng(seed).integers(0, len(d), (n, len(d)))].mean(1)
-    return {"diff": float(d.mean()), "lo": float(np.quantile(m, 0.025)), "hi": float(np.quantile(m, 0.975)), "sd": float(m.std())}
-
 def oss_rows(preds:Sequence[str], rows, data:Triplets, nouns=W.NOUNS) -> np.ndarray:
     "OSS of each row's caption against the row subject's own description: (len(rows),)."
     keys = [f"{data.records[i].image_id}|{data.records[i].subject_id}" for i in rows]
@@ -734,22 +737,17 @@ def deper_study(preset=None, quick:bool=False, progress:bool=False) -> dict:
     return out
 
 # %% ../nbs/40_deper.ipynb #8aa2c4e0
-_STUDY_METRICS = ("B-4", "CIDEr-D", "OSS", "CLS")
-
 def deper_table(preset=None, quick:bool=False, progress:bool=True) -> tuple[str, dict]:
     "DEPER's seen and unseen tables for the tour: `(markdown, rows)` (rows: table -> row -> metric)."
     st = deper_study(preset, quick=quick, progress=progress)
-    def gain(v, g):
-        "Mean relative gain over the metrics the generic captioner scores above zero (a quick run can score zero)."
-        ok = [m for m in _STUDY_METRICS if g[m] > 0]
-        return f"{100 * np.mean([v[m] / g[m] - 1 for m in ok]):+.0f}%" if ok else "–"
+    def gain(v, g): return "–" if np.isnan(x := relative_gain(v, g)) else f"{100 * x:+.0f}%"
     lines, rows = [], {}
     for name in ("seen subjects", "unseen subjects"):
         r = st[name]; g = r["generic captioner"]
-        rows[name] = {k: {m: float(v[m]) for m in (*_STUDY_METRICS, "CLS chance")} for k, v in r.items()}
+        rows[name] = {k: {m: float(v[m]) for m in (*METRIC_NAMES, "CLS chance")} for k, v in r.items()}
         lines += [f"| DEPER, {name}, 5-shot, test images{' (quick)' if quick else ''} | B-4 | CIDEr-D | OSS | CLS | gain vs generic |",
                   "|---|---|---|---|---|---|"]
-        lines += [f"| {k} | " + " | ".join(f"{100 * v[m]:.1f}" for m in _STUDY_METRICS)
+        lines += [f"| {k} | " + " | ".join(f"{100 * v[m]:.1f}" for m in METRIC_NAMES)
                   + f" | {gain(v, g)} |" for k, v in r.items()]
         lines.append("")
     return "**DEPER (chapter 40) on the synthetic world**\n\n" + "\n".join(lines).strip(), rows
