@@ -555,10 +555,11 @@ def caption_scores(preds:Sequence[str], rows, data:Triplets, classifier, nouns=W
 METRIC_NAMES = ("B-4", "CIDEr-D", "OSS", "CLS")
 "The paper's four measures, in its order."
 
-def relative_gain(row:Mapping, base:Mapping, metrics:Sequence[str]=METRIC_NAMES) -> float:
+def relative_gain(row:Mapping, base:Mapping, metrics:Sequence[str]=METRIC_NAMES, floor:float=1e-3) -> float:
     """Mean relative gain of `row` over `base` across `metrics` (the paper's "average improvement"). A metric the base
-    scores zero on has no relative gain and is skipped (a few-step quick run can score zero); nan if all are zero."""
-    ok = [m for m in metrics if base[m] > 0]
+    scores below `floor` on (0.1 points on the x100 scale the tables print: zero, or a float that only looks like zero,
+    as a few-step quick run gives) has no meaningful relative gain and is skipped; nan if every metric is skipped."""
+    ok = [m for m in metrics if base[m] >= floor]
     return float(np.mean([row[m] / base[m] - 1 for m in ok])) if ok else float("nan")
 
 # %% ../nbs/40_deper.ipynb #a2ade05d
