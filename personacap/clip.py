@@ -6,10 +6,10 @@ Docs: https://personacap.github.io/personacap/clip.html.md"""
 
 # %% ../nbs/04_clip.ipynb #18c30cea
 from __future__ import annotations
-import argparse, hashlib, json, os, time, shutil, tempfile, weakref
+import argparse, hashlib, itertools, json, os, time, shutil, tempfile, weakref
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 import torch
@@ -26,7 +26,7 @@ from .text import train_tokenizer, CLIP_SPECIALS
 __all__ = ['CLIP_MEAN', 'CLIP_STD', 'TWIN_ATTRIBUTES', 'CLIP_STEPS', 'PROBE_WEIGHT_DECAYS', 'clip_contrastive_loss',
            'train_clip_tokenizer', 'ClipBundle', 'tiny_clip_processor', 'build_tiny_clip', 'default_clip_dir',
            'load_clip', 'retrieval_recall', 'clip_fingerprint', 'cached_image_features', 'clip_loss_fn', 'clip_eval_fn',
-           'pretrain_clip', 'portrait_twins', 'render_twins', 'records_pixels', 'world_clip_recipe',
+           'pretrain_clip', 'portrait_twins', 'images_pixels', 'records_pixels', 'world_clip_recipe',
            'pretrain_world_clip', 'evaluate_retrieval', 'plot_similarity', 'linear_probe', 'portrait_prompts',
            'zero_shot_classify', 'portrait_attribute_report', 'clip_features', 'pretrain_clip_main']
 
@@ -264,22 +264,19 @@ def portrait_twins(world, split:str="train", attributes:Sequence[str]=TWIN_ATTRI
             if pairs: out.append(dict(source=r.image_id, attribute=a, attrs=twin, captions=pairs))
     return out
 
-def render_twins(source, twins:Sequence[dict], size:int, batch_size:int=512) -> torch.Tensor:
-    "Pixel tensor of the twins' portraits, rendered at `size` by the world's renderer and preprocessed by `source`."
-    from personacap import world as W
-    proc = source.processor if isinstance(source, ClipBundle) else source
-    return torch.cat([proc(images=[W.render_portrait(t["attrs"], size) for t in twins[i:i + batch_size]], return_tensors="pt").pixel_values
-                      for i in range(0, len(twins), batch_size)]) if twins else torch.empty(0)
-
 # %% ../nbs/04_clip.ipynb #23bf564f
-def records_pixels(source, records:Sequence, batch_size:int=512) -> torch.Tensor:
-    """Pixel tensor (N,3,H,W) for the images of `records`, preprocessed by `source`: a `ClipBundle` or any 🤗 image
-    processor (the one image-to-pixels path of the library: the Merge-RNN's ResNet input comes through here too)."""
+def images_pixels(source, images:Iterable, batch_size:int=512) -> torch.Tensor:
+    """Pixel tensor (N,3,H,W) of PIL `images` (any iterable, consumed `batch_size` at a time), preprocessed by `source`: a
+    `ClipBundle` or any 🤗 image processor. The one image-to-pixels path of the library."""
     proc = source.processor if isinstance(source, ClipBundle) else source
-    if len(records) == 0: return torch.empty(0)
-    out = [proc(images=[load_image(r.image_path) for r in records[i:i + batch_size]], return_tensors="pt").pixel_values
-           for i in range(0, len(records), batch_size)]
-    return torch.cat(out)
+    it, out = iter(images), []
+    while batch := list(itertools.islice(it, batch_size)): out.append(proc(images=batch, return_tensors="pt").pixel_values)
+    return torch.cat(out) if out else torch.empty(0)
+
+def records_pixels(source, records:Sequence, batch_size:int=512) -> torch.Tensor:
+    """Pixel tensor (N,3,H,W) for the images of `records`, loaded from their files (the Merge-RNN's ResNet input comes
+    through here too)."""
+    return images_pixels(source, (load_image(r.image_path) for r in records), batch_size)
 
 CLIP_STEPS = 1200
 "Training steps of the shipped tiny CLIP (`personacap pretrain-clip`'s default)."
@@ -299,10 +296,11 @@ def pretrain_world_clip(world, steps:int=CLIP_STEPS, batch_size:int=128, seed:in
                                max_length=p.clip_config["text_config"].get("max_position_embeddings", 77))
     bundle = build_tiny_clip(tok, p, seed=seed)
     px_tr, px_va = records_pixels(bundle, train), records_pixels(bundle, val)
+    from personacap import world as W
     groups = []
     if twins:
         tw, row = portrait_twins(world, "train", seed=seed), {r.image_id: i for i, r in enumerate(train)}
-        n = len(px_tr); px_tr = torch.cat([px_tr, render_twins(bundle, tw, p.image_size)])
+        n = len(px_tr); px_tr = torch.cat([px_tr, images_pixels(bundle, (W.render_portrait(t["attrs"], p.image_size) for t in tw))])
         groups = [[(row[t["source"]], x), (n + j, y)] for j, t in enumerate(tw) for x, y in t["captions"]]
     cfg = world_clip_recipe(steps, batch_size, seed, eval_every=eval_every or max(steps // 5, 1), progress=progress)
     h = pretrain_clip(bundle, px_tr, [r.captions for r in train], cfg, val=(px_va, [r.captions for r in val]), groups=groups)

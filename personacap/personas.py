@@ -32,10 +32,10 @@ __all__ = ['PERSONA_TINY', 'PERSONA_FULL', 'LORA_TARGETS', 'POPULATION', 'PROBE_
            'with_heads', 'PersonaStudy', 'accuracy_study', 'fewshot_sample', 'learn_tokens', 'fewshot_study',
            'fewshot_heads_study', 'caption_logprob', 'strip_perception', 'with_perception', 'rerank_candidates',
            'perception_agreement', 'decoder_captions', 'Rerank', 'rerank_prepare', 'rerank_captions',
-           'score_rerank_captions', 'scores_of', 'shuffled_users', 'caption_conditions', 'caption_table',
-           'caption_study', 'persona_clipcap', 'trained_personas', 'persona_study', 'accuracy_markdown',
-           'persona_report', 'report_personas_main', 'personas_markdown', 'personas_table', 'PersonaCaptioner',
-           'persona_captioner', 'world_personas', 'caption_as_user', 'convert_source_judgments']
+           'score_rerank_captions', 'scores_of', 'base_rerank_captions', 'shuffled_users', 'caption_conditions',
+           'caption_table', 'caption_study', 'persona_clipcap', 'trained_personas', 'persona_study',
+           'accuracy_markdown', 'persona_report', 'report_personas_main', 'personas_markdown', 'personas_table',
+           'PersonaCaptioner', 'persona_captioner', 'world_personas', 'caption_as_user', 'convert_source_judgments']
 
 # %% ../nbs/30_personas.ipynb #c5c49c31
 PERSONA_TINY = dict(world=dict(pairs_eval=600), lora_r=4, lora_alpha=1.0, tau=0.15, anchor=0.0,
@@ -663,6 +663,10 @@ def scores_of(model:PersonaCLIP, emb:torch.Tensor) -> torch.Tensor:
     "s_u(x, a) from embeddings `emb` (U, N, d) of `model` (its heads included): (U, N, A)."
     return torch.stack([F.normalize(e.float(), dim=-1) @ model.directions(u).T for u, e in enumerate(emb)])
 
+def base_rerank_captions(prep:Rerank) -> list[str]:
+    "The rerank path's base caption (beta = 0): for each image, the candidate the language model itself ranks first."
+    return [cs[int(torch.argmax(lm))] for cs, lm in zip(prep.candidates, prep.lm)]
+
 # %% ../nbs/30_personas.ipynb #3696479d
 def shuffled_users(n:int) -> list[int]:
     "The shuffled-user control: user u gets the token of user (u + 1) mod n (nobody keeps their own)."
@@ -726,7 +730,7 @@ def caption_study(data:PersonaData, pop:PersonaCLIP, per:PersonaCLIP, run, users
             su, ru = scores_of(uh, persona_embeddings(uh, px)), scores_of(uh, ref_ours[1])
             sp_, rp = scores_of(ph, persona_embeddings(ph, px)), scores_of(ph, ref_ours[0])
             conds["rerank, persona scores (ours)"] = caption_conditions(score_rerank_captions(prep, su, ru, bo),
-                score_rerank_captions(prep, su[:1], ru[:1], 0.0)[0], score_rerank_captions(prep, sp_, rp, bo)[0])
+                base_rerank_captions(prep), score_rerank_captions(prep, sp_, rp, bo)[0])
         tables = {k: caption_table(v, ids, users, truth, refs) for k, v in conds.items()}
         shift = ((e_users - e_base[None]).norm(dim=-1) / e_base.norm(dim=-1)[None]).numpy()
         perceived = {(u, x): [a for a in W.PERCEPTION_ATTRIBUTES if truth.perceives(u, x, a)] for u in users for x in ids}
@@ -857,8 +861,7 @@ class PersonaCaptioner:
     def caption(self, images:Sequence, user:str|None) -> list[str]:
         "Captions of PIL `images` as `user`; `user=None`: the base caption of the same candidates (no persona, beta 0)."
         if user is None:
-            prep = rerank_prepare(self.run, self.bundle, self.bundle.encode_images(list(images)), self.settings["num_beams"])
-            return [cs[int(torch.argmax(lm))] for cs, lm in zip(prep.candidates, prep.lm)]
+            return base_rerank_captions(rerank_prepare(self.run, self.bundle, self.bundle.encode_images(list(images)), self.settings["num_beams"]))
         if user not in self.model.users:
             raise ConfigError(f"user {user!r} has no persona: personas are trained for the world's seen users",
                               fix=f"use one of {', '.join(self.model.users)}")
