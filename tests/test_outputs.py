@@ -104,3 +104,50 @@ def test_volatile_rules():
     assert O.stable_text("fine-tuning cell: 12 s; 0.18 s/image; 3.5 min; 20 ms") == "fine-tuning cell: … s; … s/image; … min; … ms"
     assert O.stable_text("R@5 0.52, 1200 steps, 5 shapes, 64 px") == "R@5 0.52, 1200 steps, 5 shapes, 64 px"
     assert O.normalise_code("x = 1   \r\n\n") == O.normalise_code("\nx = 1")
+
+def fixture_pkg(root):
+    "A package `personacap` of three modules (a imports b; b names its shipped file) and an unrelated one, with `data/`."
+    pkg = root/"personacap"; (pkg/"data"/"thing").mkdir(parents=True)
+    (pkg/"__init__.py").write_text("__version__ = '0'\n")
+    (pkg/"a.py").write_text("from .b import f\ndef g(): return f()\n")
+    (pkg/"b.py").write_text("def f():\n    from personacap import c\n    return 'thing'\n")
+    (pkg/"c.py").write_text("import importlib\nM = importlib.import_module('personacap.d')\n")
+    (pkg/"d.py").write_text("X = 1\n")
+    (pkg/"lonely.py").write_text("Y = 2\n")
+    (pkg/"_modidx.py").write_text("d = {}\n")
+    (pkg/"data"/"thing"/"weights.bin").write_bytes(b"\x00\x01")
+    (pkg/"data"/"other.json").write_text("{}")
+    return pkg
+
+def test_library_closure_and_digests(tmp_path):
+    "A chapter's library: its imports closed over the package's own (relative, absolute, inside functions, import_module strings)."
+    import nbformat as nbf
+    pkg = fixture_pkg(tmp_path)
+    nb = nbf.v4.new_notebook()
+    nb.cells = [nbf.v4.new_code_cell("#| default_exp lonely"), nbf.v4.new_code_cell("from personacap.a import g\nprint(g())")]
+    assert O.chapter_modules(nb, pkg) == ["__init__", "a", "b", "c", "d", "lonely"]
+    nb.cells = nb.cells[1:]
+    lib = O.library_digests(nb, pkg)
+    assert sorted(lib) == ["__init__", "a", "b", "c", "d", "data/thing"], lib      # other.json is named by no module it runs
+    assert O.imported_modules("import personacap.d as dd, os\nfrom personacap import (a,\n  lonely)", O.package_modules(pkg)) == {"a", "d", "lonely"}
+
+def test_library_change_makes_chapter_stale(refreshed, tmp_path):
+    "A recorded chapter goes stale when a module it runs changes or a shipped file it names changes, and the check names them."
+    import nbformat as nbf
+    pkg = fixture_pkg(tmp_path)
+    nbs = tmp_path/"nbs"; shutil.copytree(refreshed, nbs)
+    nb = nbf.read(nbs/"fixture.ipynb", as_version=4)
+    nb.cells.append(nbf.v4.new_code_cell("#| eval: false\nfrom personacap.a import g"))       # never run: the package is a fixture
+    nbf.write(nb, nbs/"fixture.ipynb")
+    rec = O.load_record(nbs/"outputs.json")
+    rec["chapters"]["fixture.ipynb"].update(code=O.code_digest(nbs/"fixture.ipynb"), library=O.library_digests(nbs/"fixture.ipynb", pkg))
+    O.save_record(rec, nbs/"outputs.json")
+    assert O.check(nbs, nbs/"outputs.json", pkg=pkg) == {}
+    (pkg/"lonely.py").write_text("Y = 3\n"); (pkg/"data"/"other.json").write_text("[]")        # not run by the chapter
+    assert O.check(nbs, nbs/"outputs.json", pkg=pkg) == {}
+    (pkg/"d.py").write_text("X = 2\n")
+    assert O.check(nbs, nbs/"outputs.json", pkg=pkg) == {"fixture.ipynb": "stale: library code it runs changed since its outputs were saved: d"}
+    (pkg/"data"/"thing"/"weights.bin").write_bytes(b"\x00\x02")
+    assert O.check(nbs, nbs/"outputs.json", pkg=pkg)["fixture.ipynb"].endswith(": d, data/thing")
+    del rec["chapters"]["fixture.ipynb"]["library"]; O.save_record(rec, nbs/"outputs.json")
+    assert O.check(nbs, nbs/"outputs.json", pkg=pkg)["fixture.ipynb"].startswith("stale: no library digests recorded")

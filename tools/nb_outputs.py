@@ -8,13 +8,20 @@ numbers without running anything. Two scripts use this module:
   output, saves the notebooks with their outputs, runs `nbdev-clean` on them, and records a digest of each chapter's
   code cells in `nbs/outputs.json`.
 - `python tools/check_outputs.py` exits 1 listing every chapter whose code changed since its outputs were saved
-  (stale) and every chapter with no recorded outputs.
+  (stale), every chapter whose library code changed since then (stale too), and every chapter with no recorded outputs.
 
 The record lives in `nbs/outputs.json`, not in notebook metadata: `nbdev-clean` strips notebook metadata.
 
 What counts as code: the source of code cells only (markdown and outputs do not count), each cell normalised
 (line endings to `\\n`, trailing spaces of every line and blank lines at both ends removed); empty code cells are
 left out. So rewording prose does not make a chapter stale; any change to code does.
+
+What counts as library code: a chapter runs more than its own cells. Each record also holds a digest of every
+`personacap` module the chapter imports (its `default_exp` module and the modules named in its `import` lines),
+closed over the modules those import (`from .x import`, `from personacap.x import`, also inside functions, and
+`"personacap.x"` strings as `import_module` and the command tables use), plus
+`__init__`, and each shipped entry of `personacap/data/` (a checkpoint, a tokenizer) that one of those modules names. A new checkpoint or a change in
+an upstream module makes every chapter that runs it stale, and the check names the modules that changed.
 
 Volatile output (kept out, so a refresh does not churn the diff):
 - progress bars: widget outputs, and stream lines drawn with carriage returns or matching `PROGRESS` (tqdm's
@@ -31,6 +38,7 @@ REPO = Path(__file__).resolve().parents[1]
 NBS = REPO/"nbs"
 RECORD = NBS/"outputs.json"
 RECORD_VERSION = 1
+PKG = REPO/"personacap"
 
 TIMING = re.compile(r"(?<![\w.@])\d+(?:[.,]\d+)?(?=\s?(?:ms|s|sec|secs|seconds|min|mins|minutes)\b)")
 PROGRESS = re.compile(r"\d+%\|.*\||\d+(?:\.\d+)?\s?(?:it/s|s/it)\b")
@@ -88,7 +96,7 @@ def save_record(rec:dict, path=RECORD) -> Path:
     os.replace(tmp, path)
     return path
 
-def check(nbs=NBS, record=RECORD, names=None) -> dict[str, str]:
+def check(nbs=NBS, record=RECORD, names=None, pkg=PKG) -> dict[str, str]:
     "Problems by notebook name: 'stale: ...', 'no outputs recorded ...' or 'recorded, but the notebook has no outputs ...'."
     rec = load_record(record)["chapters"]
     paths = chapters(nbs) if not names else [Path(nbs)/(n if n.endswith(".ipynb") else n + ".ipynb") for n in names]
@@ -98,6 +106,70 @@ def check(nbs=NBS, record=RECORD, names=None) -> dict[str, str]:
         if e is None: out[p.name] = "no outputs recorded (never refreshed)"
         elif e["code"] != code_digest(nb): out[p.name] = "stale: a code cell changed since its outputs were saved"
         elif not has_outputs(nb): out[p.name] = "recorded, but the notebook has no outputs (were they cleared?)"
+        elif "library" not in e: out[p.name] = "stale: no library digests recorded (outputs saved before they were)"
+        elif (lib := library_digests(nb, pkg)) != e["library"]:
+            changed = sorted(k for k in set(lib) | set(e["library"]) if lib.get(k) != e["library"].get(k))
+            out[p.name] = "stale: library code it runs changed since its outputs were saved: " + ", ".join(changed)
+    return out
+
+# ---------------------------------------------------------------- the library code a chapter runs
+
+_FROM = re.compile(r"^[ \t]*from[ \t]+(personacap(?:\.\w+)*|\.+\w*(?:\.\w+)*)[ \t]+import[ \t]+(\([^)]*\)|[^\n#]+)", re.M)
+_IMPORT = re.compile(r"^[ \t]*import[ \t]+([^\n#]+)", re.M)
+_NAMED = re.compile(r"""["']personacap\.(\w+)""")          # "personacap.x" in a string: import_module targets, command tables
+_DEFAULT_EXP = re.compile(r"^#\|[ \t]*default_exp[ \t]+([\w.]+)", re.M)
+
+def package_modules(pkg=PKG) -> list[str]:
+    "Module names of the package folder `pkg` (no `_modidx`)."
+    return sorted(p.stem for p in Path(pkg).glob("*.py") if p.stem != "_modidx")
+
+def imported_modules(src:str, modules) -> set[str]:
+    """The package modules (names in `modules`) that code `src` imports: `from personacap[.x] import ...`, `from .x import ...`,
+    `import personacap.x`, and modules named in strings (`import_module("personacap.x")`, `"personacap.x:fn"` tables)."""
+    modules, out = set(modules), set()
+    for where, names in _FROM.findall(src):
+        sub = where.removeprefix("personacap").lstrip(".")
+        if sub: out.add(sub.split(".")[0])
+        else: out |= {n.split(" as ")[0].strip() for n in names.strip("()").replace("\n", " ").split(",")} & modules
+    for line in _IMPORT.findall(src):
+        for part in line.split(","):
+            name = part.split(" as ")[0].strip()
+            if name.startswith("personacap."): out.add(name.split(".")[1])
+    out |= set(_NAMED.findall(src))
+    return out & modules
+
+def module_closure(names, pkg=PKG) -> list[str]:
+    "`names` and every package module they import, directly or not (with `__init__`)."
+    pkg = Path(pkg); mods = package_modules(pkg)
+    todo, done = list(set(names) & set(mods)) + ["__init__"], set()
+    while todo:
+        m = todo.pop()
+        if m in done: continue
+        done.add(m); todo += list(imported_modules((pkg/f"{m}.py").read_text(encoding="utf-8"), mods) - done)
+    return sorted(done)
+
+def chapter_modules(nb, pkg=PKG) -> list[str]:
+    "The package modules a chapter runs: its `default_exp` module and its imports, closed over the package's own imports."
+    nb = read_nb(nb) if isinstance(nb, (str, os.PathLike)) else nb
+    src = "\n".join(_source(c) for c in nb.get("cells", []) if c.get("cell_type") == "code")
+    names = imported_modules(src, package_modules(pkg)) | set(_DEFAULT_EXP.findall(src))
+    return module_closure(names, pkg)
+
+def _file_digest(p:Path) -> str: return hashlib.sha256(p.read_bytes()).hexdigest()[:16]
+
+def library_digests(nb, pkg=PKG) -> dict[str, str]:
+    """`{module: digest}` of the modules a chapter runs, and `{"data/<name>": digest}` of each shipped entry of
+    `personacap/data/` (a checkpoint folder or a file) whose name one of those modules mentions (e.g. `"tiny_clip"`)."""
+    pkg = Path(pkg); mods = chapter_modules(nb, pkg)
+    out = {m: _file_digest(pkg/f"{m}.py") for m in mods}
+    src = "\n".join((pkg/f"{m}.py").read_text(encoding="utf-8") for m in mods)
+    data = pkg/"data"
+    for entry in sorted(data.iterdir()) if data.is_dir() else []:
+        if entry.name.startswith((".", "__")) or entry.name not in src: continue
+        h = hashlib.sha256()
+        for p in sorted(q for q in ([entry] if entry.is_file() else entry.rglob("*")) if q.is_file()):
+            h.update(str(p.relative_to(data)).encode() + b"\0" + p.read_bytes() + b"\0")
+        out[f"data/{entry.name}"] = h.hexdigest()[:16]
     return out
 
 # ---------------------------------------------------------------- making outputs stable
@@ -202,14 +274,15 @@ def nbdev_clean(path) -> None:
     r = subprocess.run(cmd, capture_output=True, text=True, cwd=Path(path).parent)
     if r.returncode: raise RuntimeError(f"nbdev-clean failed on {path}: {r.stderr[-2000:]}")
 
-def refresh(path, record=RECORD, flags:list[str]=(), timeout:int|None=600, clean:bool=True) -> dict:
-    "Execute one chapter, save it with stable outputs, clean it, and record its code digest. Returns its record entry."
+def refresh(path, record=RECORD, flags:list[str]=(), timeout:int|None=600, clean:bool=True, pkg=PKG) -> dict:
+    "Execute one chapter, save it with stable outputs, clean it, and record its code and library digests. Returns its record entry."
     path = Path(path)
     nb = execute(path, flags, timeout)
     write_nb(nb, path)
     if clean: nbdev_clean(path)
     rec = load_record(record)
-    entry = {"code": code_digest(path), "preset": os.environ.get("PERSONACAP_PRESET", "automatic"), "flags": sorted(flags)}
+    entry = {"code": code_digest(path), "library": library_digests(path, pkg),
+             "preset": os.environ.get("PERSONACAP_PRESET", "automatic"), "flags": sorted(flags)}
     rec["chapters"][path.name] = entry
     save_record(rec, record)
     return entry
