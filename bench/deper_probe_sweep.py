@@ -1,0 +1,103 @@
+"""DEPER's viewing-policy probe under world and training variants (issue 14's claim 3), tiny preset.
+
+Chapter 40 finds that a probe on the 5-shot subject embedding z_s names the viewing policy of SEEN subjects (functional
+probe 0.57, chance 0.17) but not of UNSEEN ones (0.00): the nearest seen subject in z_s shares the unseen subject's
+sentence template, not its policy. This script re-trains DEPER (and optionally the text-only ablation) on a variant and
+prints what the chapter prints for the claim: the unseen table's row, the linear probes on z_s (and on the decoder's FiLM
+view of it), the functional probe (decoded scanpaths named by the rule they match), seen and unseen, and the OSS
+difference to text-only with its paired-bootstrap interval.
+
+    OMP_NUM_THREADS=1 PERSONACAP_PRESET=tiny python bench/deper_probe_sweep.py \\
+        --world '{"n_subjects": 36, "n_unseen_subjects": 8}' --settings '{"stage1_steps": 640}' [--variants DEPER,text-only]
+
+`--world` overrides `world_config` (a different world: its own cache folder; more subjects also means more raters, so
+it is not the book's world); `--settings` overrides `deper_settings`. Models are cached as in the chapter.
+
+Session 5 (2026-11-24), this 2-core CPU, one thread, seed 0; unseen probe accuracies (chance 0.167; the chapter's bar
+for the claim is chance + 0.15 = 0.317):
+
+| world | settings | linear probe unseen | FiLM view unseen | functional seen / unseen | OSS DEPER - text-only |
+|---|---|---|---|---|---|
+| the book's (12 seen + 4 unseen) | the chapter's (160 stage-1 steps) | 0.000 | 0.000 | 0.567 / 0.000 | +1.04 [-0.43, +2.61] |
+| the book's | stage1_steps 480 | 0.000 | 0.000 | 0.583 / 0.050 | -1.20 [-2.64, +0.31] |
+| the book's | stage1_steps 320, train_support 5 | 0.000 | 0.000 | 0.583 / 0.050 | - |
+| 36 seen + 8 unseen | the chapter's | 0.225 | 0.287 | 0.194 / 0.125 | +0.61 [-0.88, +2.02] |
+| 36 seen + 8 unseen | stage1_steps 640 | 0.131 | 0.150 | 0.322 / 0.250 | - |
+| 36 seen + 8 unseen | stage1_steps 640, grid 8 | 0.094 | 0.119 | 0.294 / 0.200 | - |
+| 36 seen + 8 unseen | stage1_steps 320, train_support 5 | 0.219 | 0.244 | 0.378 / 0.225 | - |
+
+None reaches the bar. With more subjects the template no longer gives the policy away, but the decoder then names
+nearly every subject "left_to_right": it never learns the object-dependent policies (largest first, favourite colour,
+centre out) even for seen subjects, so z_s has little policy to carry.
+"""
+import argparse, json, time
+
+import numpy as np
+import torch
+from transformers.utils import logging as hf_logging
+
+from personacap.core import get_preset
+from personacap.data import load_world, load_image
+from personacap.clip import load_clip, clip_features
+from personacap.clipcap import world_clipcap
+from personacap.captioning import generate_captions
+from personacap.metrics import paired_bootstrap
+from personacap.deper import (deper_settings, cached_patch_features, make_triplets, train_deper, DescriptionClassifier,
+                              support_sets, few_shot_embedding, caption_scores, relative_gain, oss_rows, policy_probe,
+                              film_view, probe_images, scanpath_policy_probe, VARIANTS, METRIC_NAMES)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--world", default="{}", help="JSON overrides of the world configuration")
+    ap.add_argument("--settings", default="{}", help="JSON overrides of deper_settings")
+    ap.add_argument("--variants", default="DEPER", help=f"comma-separated, of {list(VARIANTS)}")
+    a = ap.parse_args(argv)
+    hf_logging.set_verbosity_error(); torch.set_num_threads(1)
+    t0 = time.time()
+    p = get_preset("tiny"); s = deper_settings(p, **json.loads(a.settings))
+    world, bundle, run = load_world(p, **json.loads(a.world)), load_clip(p), world_clipcap(p, progress=False)
+    recs = list(world.descriptions)
+    image_ids = sorted({r.image_id for r in recs}); paths = {r.image_id: r.image_path for r in recs}
+    patches = cached_patch_features(bundle, image_ids, lambda k: load_image(paths[k]), s["grid"])
+    byid = world.captions.by_id(); clip_img = clip_features(bundle, [byid[k] for k in image_ids], progress=False)
+    seen, unseen, truth = world.seen_subjects, world.unseen_subjects, world.truth
+    max_cap = run.model.gpt.config.n_positions - run.model.config.prefix_length - 1
+    data = make_triplets(recs, run.tokenizer, patches, clip_img, image_ids, seen + unseen, s, max_cap)
+    print(world)
+    runs = {}
+    for v in a.variants.split(","):
+        t = time.time(); runs[v] = train_deper(data, data.rows("train", seen), len(seen), run.model, s, v)[0]
+        print(f"{v}: trained or loaded in {time.time() - t:.0f} s")
+    clf_rows = np.concatenate([data.rows("train", seen), data.rows("val", unseen)])
+    clf = DescriptionClassifier([data.records[i].captions[0] for i in clf_rows], [data.records[i].subject_id for i in clf_rows], data.subjects)
+    support = support_sets(data, unseen, s["k_shot"], "val", s["seed"])
+    query = data.rows("test", unseen); q_clip = data.clip[data.img[torch.as_tensor(query)]]
+    q_subject = [data.subjects[int(data.subject[i])] for i in query]
+    caps = {"generic captioner": run.caption(q_clip)}
+    for v, m in runs.items():
+        Z = {x: few_shot_embedding(m.encoder, data, r) for x, r in support.items()}
+        caps[v] = generate_captions(m.captioner, torch.cat([q_clip, torch.stack([Z[x] for x in q_subject])], 1), run.tokenizer)
+    rows = {k: caption_scores(c, query, data, clf) for k, c in caps.items()}
+    print(f"\n| unseen, 5-shot, {len(query)} test rows | " + " | ".join(METRIC_NAMES) + " | gain vs generic |\n|---|---|---|---|---|---|")
+    for k, r in rows.items():
+        print(f"| {k} | " + " | ".join(f"{100 * r[m]:.1f}" for m in METRIC_NAMES) + f" | {100 * relative_gain(r, rows['generic captioner']):+.1f}% |")
+    if {"DEPER", "text-only"} <= set(runs):
+        b = paired_bootstrap(oss_rows(caps["DEPER"], query, data), oss_rows(caps["text-only"], query, data))
+        print(f"OSS x100, DEPER - text-only: {100 * b['diff']:+.2f} [{100 * b['lo']:+.2f}, {100 * b['hi']:+.2f}]")
+    p_rows = probe_images(data, truth, "test", s["probe_images"])
+    for v, m in runs.items():
+        lin = policy_probe(m.encoder, data, truth, seen, unseen, s["k_shot"], s["probe_draws"])
+        print(f"{v}: linear probe on z_s, seen (leave one subject out) {lin['seen (leave one subject out)']:.3f}, unseen {lin['unseen']:.3f}")
+        if not VARIANTS[v]["traj_loss"]: continue
+        fv = policy_probe(m.encoder, data, truth, seen, unseen, s["k_shot"], s["probe_draws"], view=film_view)
+        print(f"{v}: linear probe on the FiLM view, seen {fv['seen (leave one subject out)']:.3f}, unseen {fv['unseen']:.3f}")
+        for name, who, split in (("seen", seen, "train"), ("unseen", unseen, "val")):
+            f = scanpath_policy_probe(m.encoder, data, truth, who, split, p_rows, s["k_shot"], s["scan_draws"])
+            print(f"{v}: functional probe, {name} {f['accuracy']:.3f}; policy -> named: " +
+                  ", ".join(f"{x} {truth.subject(x).policy}->{n}" for x, n in f["named"].items()))
+    print(f"chance {1 / 6:.3f}; {time.time() - t0:.0f} s in all")
+
+
+if __name__ == "__main__":
+    main()
