@@ -19,9 +19,9 @@ left out. So rewording prose does not make a chapter stale; any change to code d
 What counts as library code: a chapter runs more than its own cells. Each record also holds a digest of every
 `personacap` module the chapter imports (its `default_exp` module and the modules named in its `import` lines),
 closed over the modules those import (`from .x import`, `from personacap.x import`, also inside functions, and
-`"personacap.x"` strings as `import_module` and the command tables use), plus
-`__init__`, and each shipped entry of `personacap/data/` (a checkpoint, a tokenizer) that one of those modules names. A new checkpoint or a change in
-an upstream module makes every chapter that runs it stale, and the check names the modules that changed.
+`"personacap.x"` strings as `import_module` and the command tables use), plus `__init__` and each shipped entry of
+`personacap/data/` (a checkpoint, a tokenizer) that one of those modules names. A new checkpoint or a change in an
+upstream module makes every chapter that runs it stale, and the check names the modules that changed.
 
 Volatile output (kept out, so a refresh does not churn the diff):
 - progress bars: widget outputs, and stream lines drawn with carriage returns or matching `PROGRESS` (tqdm's
@@ -97,7 +97,8 @@ def save_record(rec:dict, path=RECORD) -> Path:
     return path
 
 def check(nbs=NBS, record=RECORD, names=None, pkg=PKG) -> dict[str, str]:
-    "Problems by notebook name: 'stale: ...', 'no outputs recorded ...' or 'recorded, but the notebook has no outputs ...'."
+    """Problems by notebook name: 'no outputs recorded ...', 'stale: ...' (its code cells, or the library it runs, changed
+    since its outputs were saved, or no library digests were recorded) or 'recorded, but the notebook has no outputs ...'."""
     rec = load_record(record)["chapters"]
     paths = chapters(nbs) if not names else [Path(nbs)/(n if n.endswith(".ipynb") else n + ".ipynb") for n in names]
     out = {}
@@ -155,21 +156,23 @@ def chapter_modules(nb, pkg=PKG) -> list[str]:
     names = imported_modules(src, package_modules(pkg)) | set(_DEFAULT_EXP.findall(src))
     return module_closure(names, pkg)
 
-def _file_digest(p:Path) -> str: return hashlib.sha256(p.read_bytes()).hexdigest()[:16]
+def _files_digest(files, root:Path) -> str:
+    "sha256 (16 hex) of files' paths relative to `root` and their bytes, in sorted order."
+    h = hashlib.sha256()
+    for p in sorted(files): h.update(str(p.relative_to(root)).encode() + b"\0" + p.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
 
 def library_digests(nb, pkg=PKG) -> dict[str, str]:
     """`{module: digest}` of the modules a chapter runs, and `{"data/<name>": digest}` of each shipped entry of
     `personacap/data/` (a checkpoint folder or a file) whose name one of those modules mentions (e.g. `"tiny_clip"`)."""
     pkg = Path(pkg); mods = chapter_modules(nb, pkg)
-    out = {m: _file_digest(pkg/f"{m}.py") for m in mods}
+    out = {m: _files_digest([pkg/f"{m}.py"], pkg) for m in mods}
     src = "\n".join((pkg/f"{m}.py").read_text(encoding="utf-8") for m in mods)
     data = pkg/"data"
     for entry in sorted(data.iterdir()) if data.is_dir() else []:
         if entry.name.startswith((".", "__")) or entry.name not in src: continue
-        h = hashlib.sha256()
-        for p in sorted(q for q in ([entry] if entry.is_file() else entry.rglob("*")) if q.is_file()):
-            h.update(str(p.relative_to(data)).encode() + b"\0" + p.read_bytes() + b"\0")
-        out[f"data/{entry.name}"] = h.hexdigest()[:16]
+        files = [entry] if entry.is_file() else [q for q in entry.rglob("*") if q.is_file()]
+        out[f"data/{entry.name}"] = _files_digest(files, data)
     return out
 
 # ---------------------------------------------------------------- making outputs stable
@@ -277,11 +280,12 @@ def nbdev_clean(path) -> None:
 def refresh(path, record=RECORD, flags:list[str]=(), timeout:int|None=600, clean:bool=True, pkg=PKG) -> dict:
     "Execute one chapter, save it with stable outputs, clean it, and record its code and library digests. Returns its record entry."
     path = Path(path)
+    library = library_digests(path, pkg)            # the library as it is when the run starts: what the outputs come from
     nb = execute(path, flags, timeout)
     write_nb(nb, path)
     if clean: nbdev_clean(path)
     rec = load_record(record)
-    entry = {"code": code_digest(path), "library": library_digests(path, pkg),
+    entry = {"code": code_digest(path), "library": library,
              "preset": os.environ.get("PERSONACAP_PRESET", "automatic"), "flags": sorted(flags)}
     rec["chapters"][path.name] = entry
     save_record(rec, record)
