@@ -8,7 +8,8 @@ view of it), the functional probe (decoded scanpaths named by the rule they matc
 difference to text-only with its paired-bootstrap interval.
 
     OMP_NUM_THREADS=1 PERSONACAP_PRESET=tiny python bench/deper_probe_sweep.py \\
-        --world '{"n_subjects": 36, "n_unseen_subjects": 8}' --settings '{"stage1_steps": 640}' [--variants DEPER,text-only]
+        --world '{"n_subjects": 36, "n_unseen_subjects": 8}' --settings '{"stage1_steps": 640, "traj_head": "pointer"}' \\
+        [--variants DEPER,text-only]
 
 `--world` overrides `world_config` (a different world: its own cache folder; more subjects also means more raters, so
 it is not the book's world); `--settings` overrides `deper_settings`. Models are cached as in the chapter.
@@ -29,6 +30,20 @@ for the claim is chance + 0.15 = 0.317):
 None reaches the bar. With more subjects the template no longer gives the policy away, but the decoder then names
 nearly every subject "left_to_right": it never learns the object-dependent policies (largest first, favourite colour,
 centre out) even for seen subjects, so z_s has little policy to carry.
+
+Session 6 (2026-11-24), same machine and seeds, the pointer head (`traj_head: "pointer"`, ours; see
+bench/deper_oracle_decoder.py for why):
+
+| world | settings | linear probe unseen | FiLM view unseen | functional seen / unseen | OSS DEPER - text-only |
+|---|---|---|---|---|---|
+| the book's | traj_head pointer (160 stage-1 steps) | 0.000 | 0.000 | 0.367 / 0.000 | +1.37 [-0.17, +3.08] |
+| the book's | traj_head pointer, stage1_steps 640 | 0.000 | 0.000 | 0.933 / 0.000 | - |
+| 36 seen + 8 unseen | traj_head pointer, stage1_steps 640 | 0.200 | 0.194 | 0.450 / 0.275 | - |
+
+With a long enough stage 1 the pointer head names 11 of the 12 seen subjects' habits on new images (size, colour and
+centre rules included; the regression head: 7 of 12, sweeps only), so the decoder is no longer what is missing for
+seen subjects. Unseen subjects' z_s still decode to one habit (top to bottom, all four): the encoder does not read a
+new person's habit from five scanpaths.
 """
 import argparse, json, time
 

@@ -19,15 +19,15 @@ import torch.nn.functional as F
 # %% auto #0
 __all__ = ['DEPER_TINY', 'DEPER_FULL', 'LAMBDA', 'VARIANTS', 'METRIC_NAMES', 'deper_settings', 'pool_patches', 'patch_features',
            'cached_patch_features', 'Triplets', 'make_triplets', 'sinusoid', 'TrajectoryTokens', 'Block',
-           'DualContextLayer', 'SubjectExtractor', 'TrajectoryDecoder', 'DeperConfig', 'DeperEncoder', 'supcon_loss',
-           'trajectory_loss', 'SoftTokenCaptioner', 'DeperCaptioner', 'PromptCaptioner', 'Deper', 'SupportDataset',
-           'SupportCollator', 'encode_all', 'support_embedding', 'stage1_loss', 'stage2_loss', 'build_encoder',
-           'train_stage1', 'freeze_for_stage2', 'train_stage2', 'train_deper', 'support_sets', 'few_shot_embedding',
-           'PromptDataset', 'prompt_collate', 'prompt_loss', 'train_prompts', 'ngrams', 'DescriptionClassifier',
-           'caption_scores', 'relative_gain', 'predicted_scanpaths', 'scanpath_scores', 'scanpath_draws',
-           'policy_orders', 'rule_agreement', 'probe_images', 'scanpath_policy_probe', 'real_scanpath_policy',
-           'film_view', 'policy_probe', 'oss_rows', 'deper_setup', 'world_deper', 'deper_study', 'deper_table',
-           'caption_as_subject']
+           'DualContextLayer', 'SubjectExtractor', 'patch_centres', 'TrajectoryDecoder', 'DeperConfig', 'DeperEncoder',
+           'supcon_loss', 'fixated_patch', 'trajectory_loss', 'SoftTokenCaptioner', 'DeperCaptioner', 'PromptCaptioner',
+           'Deper', 'SupportDataset', 'SupportCollator', 'encode_all', 'support_embedding', 'stage1_loss',
+           'stage2_loss', 'build_encoder', 'train_stage1', 'freeze_for_stage2', 'train_stage2', 'train_deper',
+           'support_sets', 'few_shot_embedding', 'PromptDataset', 'prompt_collate', 'prompt_loss', 'train_prompts',
+           'ngrams', 'DescriptionClassifier', 'caption_scores', 'relative_gain', 'predicted_scanpaths',
+           'scanpath_scores', 'scanpath_draws', 'policy_orders', 'rule_agreement', 'probe_images',
+           'scanpath_policy_probe', 'real_scanpath_policy', 'film_view', 'policy_probe', 'oss_rows', 'deper_setup',
+           'world_deper', 'deper_study', 'deper_table', 'caption_as_subject']
 
 # %% ../nbs/40_deper.ipynb #6cd5d72e
 from transformers import PretrainedConfig, PreTrainedModel
@@ -44,7 +44,7 @@ from . import world as W
 # %% ../nbs/40_deper.ipynb #5627fc4e
 DEPER_TINY = dict(d=64, layers=2, heads=4, d_z=64, max_fix=12, max_words=32, grid=4, k_shot=5, train_support=1,
                   stage1_steps=160, stage1_batch=64, stage2_steps=120, stage2_batch=40, lr=2e-3, temperature=0.1,
-                  prompt_steps=40, prompt_lr=1e-2, probe_draws=20, probe_images=60, scan_draws=5, seed=0)
+                  prompt_steps=40, prompt_lr=1e-2, probe_draws=20, probe_images=60, scan_draws=5, traj_head="regression", seed=0)
 
 DEPER_FULL = dict(DEPER_TINY, d=256, layers=4, heads=8, d_z=256, max_fix=16, max_words=64, grid=7,
                   stage1_steps=5000, stage2_steps=5000, stage1_batch=64, stage2_batch=32, lr=3e-4, prompt_steps=200,
@@ -198,20 +198,37 @@ class SubjectExtractor(nn.Module):
         Hn = self.norm(H)
         return self.out(self.attn(q, Hn, Hn, key_padding_mask=~hmask, need_weights=False)[0][:, 0])
 
+def patch_centres(g:int) -> torch.Tensor:
+    "(g*g, 2) x, y centres (fractions of the side) of a g x g patch grid, in the vision tower's row-major token order."
+    i = torch.arange(g * g)
+    return torch.stack([(i % g + 0.5) / g, (i // g + 0.5) / g], -1)
+
 class TrajectoryDecoder(nn.Module):
     """Predicts a scanpath on an image for subject embedding z_s: a per-instance latent z_traj (from the image),
-    M fixation queries (learned + sinusoidal order), FiLM on z_s before each layer; heads: point (x, y) and validity."""
-    def __init__(self, d:int, d_z:int, heads:int, layers:int, max_fix:int):
+    M fixation queries (learned + sinusoidal order), FiLM on z_s before each layer; heads: point (x, y) and validity.
+    `head="regression"`: the point is an MLP of the query (the paper's description). `head="pointer"` (ours): the image
+    tokens first attend to each other (`context_layers`), then each query scores the patch tokens; its point is the
+    expected patch centre plus a bounded offset (`hard=True`: the best patch's centre), and the scores are returned for
+    a cross-entropy on the fixated patch."""
+    def __init__(self, d:int, d_z:int, heads:int, layers:int, max_fix:int, head:str="regression", context_layers:int=1):
         super().__init__()
-        self.d, self.M = d, max_fix
+        if head not in ("pointer", "regression"): raise ConfigError(f"unknown trajectory head {head!r}", fix="use 'pointer' or 'regression'")
+        self.d, self.M, self.head = d, max_fix, head
         self.queries = nn.Parameter(torch.randn(max_fix, d) * 0.02)
         self.z_traj = nn.Sequential(nn.Linear(d, d), nn.GELU(), nn.Linear(d, d))
         self.film = nn.ModuleList([nn.Linear(d_z, 2 * d) for _ in range(layers)])
         self.blocks = nn.ModuleList([Block(d, heads) for _ in range(layers)])
-        self.point, self.valid = nn.Linear(d, 2), nn.Linear(d, 1)
+        if head == "regression": self.point = nn.Linear(d, 2)
+        self.valid = nn.Linear(d, 1)
+        if head == "pointer":
+            self.context = nn.ModuleList([Block(d, heads) for _ in range(context_layers)])
+            self.key, self.offset = nn.Linear(d, d), nn.Linear(d, 2)
         for f in self.film: nn.init.zeros_(f.weight); nn.init.zeros_(f.bias)
-    def forward(self, V, z):
-        B = len(V)
+    def forward(self, V, z, hard:bool=False):
+        "(points (B, M, 2), validity logits (B, M), patch scores (B, M, g*g) or None for the regression head)."
+        B = len(V); vmask = torch.ones(V.shape[:2], dtype=torch.bool, device=V.device)
+        if self.head == "pointer":
+            for blk in self.context: V = blk(V, vmask, V, vmask)
         zt = self.z_traj(V.mean(1))[:, None]                                       # (B, 1, d) per-instance latent
         ctx = torch.cat([V, zt], 1); cmask = torch.ones(ctx.shape[:2], dtype=torch.bool, device=V.device)
         k = torch.arange(self.M, device=V.device)
@@ -220,14 +237,23 @@ class TrajectoryDecoder(nn.Module):
         for film, blk in zip(self.film, self.blocks):
             g, b = film(z).chunk(2, -1)
             q = blk(q * (1 + g[:, None]) + b[:, None], qmask, ctx, cmask)
-        return torch.sigmoid(self.point(q)), self.valid(q)[..., 0]
+        valid = self.valid(q)[..., 0]
+        if self.head == "regression": return torch.sigmoid(self.point(q)), valid, None
+        P = V[:, 1:]                                                               # patch tokens (the class token is no place)
+        g = int(round(math.sqrt(P.shape[1])))
+        scores = q @ self.key(P).transpose(1, 2) / math.sqrt(self.d)              # (B, M, g*g)
+        c = patch_centres(g).to(q)
+        base = c[scores.argmax(-1)] if hard else scores.softmax(-1) @ c
+        return (base + torch.tanh(self.offset(q)) / g).clamp(0, 1), valid, scores
 
 class DeperConfig(PretrainedConfig):
     model_type = "deper"
     def __init__(self, vision_dim:int=128, n_patches:int=17, vocab_size:int=4000, d:int=64, layers:int=2, heads:int=4,
-                 d_z:int=64, max_fix:int=12, max_words:int=32, n_subjects:int=12, use_traj:bool=True, **kwargs):
+                 d_z:int=64, max_fix:int=12, max_words:int=32, n_subjects:int=12, use_traj:bool=True, traj_head:str="regression",
+                 context_layers:int=1, **kwargs):
         self.vision_dim, self.n_patches, self.vocab_size, self.d, self.layers, self.heads = vision_dim, n_patches, vocab_size, d, layers, heads
         self.d_z, self.max_fix, self.max_words, self.n_subjects, self.use_traj = d_z, max_fix, max_words, n_subjects, use_traj
+        self.traj_head, self.context_layers = traj_head, context_layers
         super().__init__(**kwargs)
 
 class DeperEncoder(PreTrainedModel):
@@ -243,7 +269,7 @@ class DeperEncoder(PreTrainedModel):
         self.layers = nn.ModuleList([DualContextLayer(d, c.heads, c.use_traj) for _ in range(c.layers)])
         self.extractor = SubjectExtractor(d, c.d_z, c.heads)
         self.classifier = nn.Linear(c.d_z, c.n_subjects)
-        self.decoder = TrajectoryDecoder(d, c.d_z, c.heads, c.layers, c.max_fix)
+        self.decoder = TrajectoryDecoder(d, c.d_z, c.heads, c.layers, c.max_fix, c.traj_head, c.context_layers)
         self.post_init()
     def _init_weights(self, module): pass
     def image_tokens(self, V): return self.vproj(V) + self.vpos[:V.shape[1]]
@@ -258,9 +284,9 @@ class DeperEncoder(PreTrainedModel):
     def embed(self, V, ids, mask, fix=None, fmask=None):
         "z_s of each triplet (B, d_z)."
         return self.extractor(*self.encode(V, ids, mask, fix, fmask))
-    def predict_trajectory(self, V, z):
-        "(points (B, M, 2), validity logits (B, M)) of the scanpath subject z would make on images V."
-        return self.decoder(self.image_tokens(V), z)
+    def predict_trajectory(self, V, z, hard:bool=False):
+        "(points (B, M, 2), validity logits (B, M), patch scores or None) of the scanpath subject z would make on images V."
+        return self.decoder(self.image_tokens(V), z, hard)
 
 # %% ../nbs/40_deper.ipynb #464ac988
 def supcon_loss(z:torch.Tensor, y:torch.Tensor, temperature:float=0.1) -> torch.Tensor:
@@ -275,11 +301,21 @@ def supcon_loss(z:torch.Tensor, y:torch.Tensor, temperature:float=0.1) -> torch.
     if not has.any(): return z.sum() * 0
     return -((logp * pos).sum(1)[has] / pos.sum(1)[has]).mean()
 
-def trajectory_loss(pred_xy, valid_logit, fix, fmask) -> torch.Tensor:
-    "Masked smooth-L1 on the points of real fixations + BCE on validity."
+def fixated_patch(fix:torch.Tensor, g:int) -> torch.Tensor:
+    "Index (row-major) of the g x g patch each fixation (..., 2+: x, y) falls in."
+    col, row = (fix[..., 0] * g).long().clamp(0, g - 1), (fix[..., 1] * g).long().clamp(0, g - 1)
+    return row * g + col
+
+def trajectory_loss(pred_xy, valid_logit, fix, fmask, patch_scores=None) -> torch.Tensor:
+    """Masked smooth-L1 on the points of real fixations + BCE on validity; with a pointer head's `patch_scores`, plus
+    cross-entropy on the patch each real fixation falls in (ours)."""
     m = fmask.float()
     l1 = (F.smooth_l1_loss(pred_xy, fix[..., :2], reduction="none", beta=0.05).sum(-1) * m).sum() / m.sum().clamp(min=1)
-    return l1 + F.binary_cross_entropy_with_logits(valid_logit, m)
+    loss = l1 + F.binary_cross_entropy_with_logits(valid_logit, m)
+    if patch_scores is not None and fmask.any():
+        g = int(round(math.sqrt(patch_scores.shape[-1])))
+        loss = loss + F.cross_entropy(patch_scores[fmask], fixated_patch(fix, g)[fmask])
+    return loss
 
 # %% ../nbs/40_deper.ipynb #08da48d0
 class SoftTokenCaptioner(nn.Module):
@@ -389,7 +425,9 @@ def stage1_loss(lam:float=LAMBDA, traj:bool=True, temperature:float=0.1):
         z = support_embedding(model, b)
         loss = F.cross_entropy(model.classifier(z), b["subject"])
         if lam: loss = loss + lam * supcon_loss(z, b["subject"], temperature)
-        if traj: loss = loss + trajectory_loss(*model.predict_trajectory(b["qV"], z), b["qfix"], b["qfmask"])
+        if traj:
+            xy, valid, scores = model.predict_trajectory(b["qV"], z)
+            loss = loss + trajectory_loss(xy, valid, b["qfix"], b["qfmask"], scores)
         return loss
     return loss_fn
 
@@ -409,11 +447,12 @@ VARIANTS = {"DEPER": dict(use_traj=True, traj_loss=True, lam=LAMBDA),
             "no contrastive": dict(use_traj=True, traj_loss=True, lam=0.0)}
 
 def build_encoder(data:Triplets, n_subjects:int, settings:Mapping, use_traj:bool=True, seed:int=0) -> DeperEncoder:
+    "A fresh encoder for `data` with the sizes and the trajectory head (`traj_head`) of `settings`."
     seed_everything(seed)
     s = settings
     cfg = DeperConfig(vision_dim=data.patches.shape[-1], n_patches=data.patches.shape[1], vocab_size=int(data.ids.max()) + 1,
                       d=s["d"], layers=s["layers"], heads=s["heads"], d_z=s["d_z"], max_fix=s["max_fix"], max_words=s["max_words"],
-                      n_subjects=n_subjects, use_traj=use_traj)
+                      n_subjects=n_subjects, use_traj=use_traj, traj_head=s["traj_head"])
     return DeperEncoder(cfg)
 
 def train_stage1(encoder:DeperEncoder, data:Triplets, rows, settings:Mapping, variant:str="DEPER", progress:bool=False) -> History:
@@ -441,7 +480,7 @@ def train_stage2(model:Deper, data:Triplets, rows, settings:Mapping, variant:str
 def _stage_code() -> str:
     "Digest of everything that shapes a trained DEPER (both stages)."
     return code_digest(train_stage1, train_stage2, freeze_for_stage2, build_encoder, stage1_loss, stage2_loss, supcon_loss,
-                       trajectory_loss, DeperEncoder, DeperConfig, TrajectoryDecoder, TrajectoryTokens, DualContextLayer, Block,
+                       trajectory_loss, fixated_patch, patch_centres, DeperEncoder, DeperConfig, TrajectoryDecoder, TrajectoryTokens, DualContextLayer, Block,
                        SubjectExtractor, sinusoid, SupportDataset, SupportCollator, support_embedding, encode_all,
                        SoftTokenCaptioner, DeperCaptioner, Deper, fit)
 
@@ -565,8 +604,8 @@ def relative_gain(row:Mapping, base:Mapping, metrics:Sequence[str]=METRIC_NAMES,
 # %% ../nbs/40_deper.ipynb #a2ade05d
 @torch.no_grad()
 def predicted_scanpaths(encoder:DeperEncoder, V:torch.Tensor, z:torch.Tensor) -> list:
-    "Fixation points (n_i, 2) per image: the decoder's points whose validity is above 1/2 (at least one)."
-    xy, v = encoder.eval().predict_trajectory(V, z)
+    "Fixation points (n_i, 2) per image: the decoder's points (a pointer head's best patches) whose validity is above 1/2 (at least one)."
+    xy, v, _ = encoder.eval().predict_trajectory(V, z, hard=True)
     keep = torch.sigmoid(v) > 0.5; keep[:, 0] = True
     return [xy[i][keep[i]].numpy() for i in range(len(V))]
 

@@ -11,10 +11,10 @@ from personacap import deper as D
 from personacap import metrics as M
 
 
-def small_encoder(use_traj=True):
+def small_encoder(use_traj=True, traj_head="regression"):
     torch.manual_seed(0)
     cfg = D.DeperConfig(vision_dim=8, n_patches=5, vocab_size=30, d=16, layers=2, heads=2, d_z=8, max_fix=4, max_words=6,
-                        n_subjects=3, use_traj=use_traj)
+                        n_subjects=3, use_traj=use_traj, traj_head=traj_head)
     return D.DeperEncoder(cfg).eval()
 
 
@@ -59,14 +59,38 @@ def test_text_only_encoder_ignores_trajectories():
     assert enc.traj is None
 
 
-def test_save_pretrained_round_trip():
-    enc, x = small_encoder(), small_inputs()
+@pytest.mark.parametrize("head", ["regression", "pointer"])
+def test_save_pretrained_round_trip(head):
+    enc, x = small_encoder(traj_head=head), small_inputs()
     with tempfile.TemporaryDirectory() as tmp:
         enc.save_pretrained(tmp)
         back = D.DeperEncoder.from_pretrained(tmp).eval()
-    torch.testing.assert_close(back.embed(**x), enc.embed(**x))
-    xy, v = back.predict_trajectory(x["V"], back.embed(**x))
+    assert back.config.traj_head == head
+    z = back.embed(**x)
+    torch.testing.assert_close(z, enc.embed(**x))
+    xy, v, scores = back.predict_trajectory(x["V"], z)
     assert xy.shape == (3, 4, 2) and v.shape == (3, 4)
+    torch.testing.assert_close(xy, enc.predict_trajectory(x["V"], z)[0])
+    if head == "regression": assert scores is None
+    else:
+        assert scores.shape == (3, 4, 4)                                   # 4 fixation queries x a 2 x 2 patch grid
+        hard = back.predict_trajectory(x["V"], z, hard=True)[0]
+        assert ((hard - D.patch_centres(2)[scores.argmax(-1)]).abs() <= 0.5 + 1e-6).all()  # at most one patch away
+
+
+def test_unknown_trajectory_head_is_refused():
+    with pytest.raises(ConfigError, match="unknown trajectory head"): small_encoder(traj_head="boxes")
+
+
+def test_pointer_loss_scores_the_fixated_patch():
+    fix = torch.tensor([[[0.3, 0.4, 0.2], [0.9, 0.9, 0.2]]]); fm = torch.tensor([[True, False]])
+    assert D.fixated_patch(fix, 2).tolist() == [[0, 3]]
+    xy, valid = torch.tensor([[[0.3, 0.4], [0.1, 0.1]]]), torch.tensor([[30., -30.]])
+    right, wrong = torch.tensor([[[8., 0, 0, 0], [0, 0, 0, 0]]]), torch.tensor([[[0., 8, 0, 0], [0, 0, 0, 0]]])
+    base = D.trajectory_loss(xy, valid, fix, fm)
+    ce = torch.nn.functional.cross_entropy(right[0, :1], torch.tensor([0]))
+    torch.testing.assert_close(D.trajectory_loss(xy, valid, fix, fm, right), base + ce)
+    assert D.trajectory_loss(xy, valid, fix, fm, wrong) > D.trajectory_loss(xy, valid, fix, fm, right) + 7
 
 
 def test_losses_values():
