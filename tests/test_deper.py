@@ -78,6 +78,19 @@ def test_save_pretrained_round_trip(head):
         assert ((hard - D.patch_centres(2)[scores.argmax(-1)]).abs() <= 0.5 + 1e-6).all()  # at most one patch away
 
 
+def test_pointer_points_are_patch_centres_plus_offset():
+    enc, x = small_encoder(traj_head="pointer"), small_inputs()
+    z = enc.embed(**x)
+    with torch.no_grad():
+        enc.decoder.offset.weight.zero_(); enc.decoder.offset.bias.zero_()
+        soft, _, scores = enc.predict_trajectory(x["V"], z)
+        hard = enc.predict_trajectory(x["V"], z, hard=True)[0]
+        torch.testing.assert_close(soft, scores.softmax(-1) @ D.patch_centres(2))     # the expected centre
+        torch.testing.assert_close(hard, D.patch_centres(2)[scores.argmax(-1)])       # the best patch's centre
+        enc.decoder.offset.bias.fill_(50.0)                                           # tanh saturates: one patch (1/2) right and down
+        torch.testing.assert_close(enc.predict_trajectory(x["V"], z, hard=True)[0], (hard + 0.5).clamp(0, 1))
+
+
 def test_unknown_trajectory_head_is_refused():
     with pytest.raises(ConfigError, match="unknown trajectory head"): small_encoder(traj_head="boxes")
 
@@ -85,6 +98,8 @@ def test_unknown_trajectory_head_is_refused():
 def test_pointer_loss_scores_the_fixated_patch():
     fix = torch.tensor([[[0.3, 0.4, 0.2], [0.9, 0.9, 0.2]]]); fm = torch.tensor([[True, False]])
     assert D.fixated_patch(fix, 2).tolist() == [[0, 3]]
+    for g in (2, 4, 7):                                # the loss's patch index and the head's centres use one order
+        assert D.fixated_patch(D.patch_centres(g), g).tolist() == list(range(g * g))
     xy, valid = torch.tensor([[[0.3, 0.4], [0.1, 0.1]]]), torch.tensor([[30., -30.]])
     right, wrong = torch.tensor([[[8., 0, 0, 0], [0, 0, 0, 0]]]), torch.tensor([[[0., 8, 0, 0], [0, 0, 0, 0]]])
     base = D.trajectory_loss(xy, valid, fix, fm)
