@@ -6,7 +6,7 @@ Docs: https://personacap.github.io/personacap/world.html.md"""
 
 # %% ../nbs/01_world.ipynb #be04b021
 from __future__ import annotations
-import os, re, json, time, math, hashlib, shutil, tempfile, importlib, zlib
+import os, re, sys, json, time, math, inspect, hashlib, shutil, tempfile, importlib, zlib
 from dataclasses import dataclass, field, asdict, fields as dataclasses_fields
 from pathlib import Path
 from typing import Sequence
@@ -812,9 +812,12 @@ class WorldTruth:
         return PerceptionTable(S, P, A, v.reshape(len(S), len(P), len(A)))
 
 # %% ../nbs/01_world.ipynb #4ffb5209
+_IMPORTED_SOURCE = inspect.getsource(sys.modules[__name__]) if __name__ == "personacap.world" else None
+
 def world_code_digest() -> str:
-    "`core.code_digest` of the code that makes world folders: the installed module `personacap.world`."
-    return code_digest(importlib.import_module("personacap.world"))
+    """`core.code_digest` of the code that makes world folders: the module `personacap.world` as this process imported
+    it (its file read at import, so an edit made since then cannot rename the folders the running code fills)."""
+    return code_digest(importlib.import_module("personacap.world")._IMPORTED_SOURCE)
 
 def world_dir(cfg:WorldConfig, preset_name:str="custom") -> Path:
     "The cache folder of world `cfg`: its name holds the configuration's hash and the generator code's digest."
