@@ -17,17 +17,17 @@ from torch import nn
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['DEPER_TINY', 'DEPER_FULL', 'LAMBDA', 'VARIANTS', 'METRIC_NAMES', 'deper_settings', 'pool_patches', 'patch_features',
-           'cached_patch_features', 'Triplets', 'make_triplets', 'sinusoid', 'TrajectoryTokens', 'Block',
-           'DualContextLayer', 'SubjectExtractor', 'patch_centres', 'TrajectoryDecoder', 'DeperConfig', 'DeperEncoder',
-           'supcon_loss', 'fixated_patch', 'trajectory_loss', 'SoftTokenCaptioner', 'DeperCaptioner', 'PromptCaptioner',
-           'Deper', 'SupportDataset', 'SupportCollator', 'encode_all', 'support_embedding', 'stage1_loss',
-           'stage2_loss', 'build_encoder', 'train_stage1', 'freeze_for_stage2', 'train_stage2', 'train_deper',
-           'support_sets', 'few_shot_embedding', 'PromptDataset', 'prompt_collate', 'prompt_loss', 'train_prompts',
-           'ngrams', 'DescriptionClassifier', 'caption_scores', 'relative_gain', 'predicted_scanpaths',
-           'scanpath_scores', 'scanpath_draws', 'policy_orders', 'rule_agreement', 'probe_images',
-           'scanpath_policy_probe', 'real_scanpath_policy', 'film_view', 'policy_probe', 'oss_rows', 'deper_setup',
-           'world_deper', 'deper_study', 'deper_table', 'caption_as_subject']
+__all__ = ['DEPER_TINY', 'DEPER_FULL', 'LAMBDA', 'VARIANTS', 'OURS', 'METRIC_NAMES', 'deper_settings', 'pool_patches',
+           'patch_features', 'cached_patch_features', 'Triplets', 'make_triplets', 'sinusoid', 'TrajectoryTokens',
+           'Block', 'DualContextLayer', 'SubjectExtractor', 'SplitExtractor', 'patch_centres', 'TrajectoryDecoder',
+           'DeperConfig', 'DeperEncoder', 'supcon_loss', 'fixated_patch', 'trajectory_loss', 'SoftTokenCaptioner',
+           'DeperCaptioner', 'PromptCaptioner', 'Deper', 'SupportDataset', 'SupportCollator', 'encode_all',
+           'support_embedding', 'stage1_loss', 'stage2_loss', 'variant_settings', 'build_encoder', 'train_stage1',
+           'freeze_for_stage2', 'train_stage2', 'train_deper', 'support_sets', 'few_shot_embedding', 'PromptDataset',
+           'prompt_collate', 'prompt_loss', 'train_prompts', 'ngrams', 'DescriptionClassifier', 'caption_scores',
+           'relative_gain', 'predicted_scanpaths', 'scanpath_scores', 'scanpath_draws', 'policy_orders',
+           'rule_agreement', 'probe_images', 'scanpath_policy_probe', 'real_scanpath_policy', 'film_view',
+           'policy_probe', 'oss_rows', 'deper_setup', 'world_deper', 'deper_study', 'deper_table', 'caption_as_subject']
 
 # %% ../nbs/40_deper.ipynb #6cd5d72e
 from transformers import PretrainedConfig, PreTrainedModel
@@ -44,11 +44,12 @@ from . import world as W
 # %% ../nbs/40_deper.ipynb #5627fc4e
 DEPER_TINY = dict(d=64, layers=2, heads=4, d_z=64, max_fix=12, max_words=32, grid=4, k_shot=5, train_support=1,
                   stage1_steps=160, stage1_batch=64, stage2_steps=120, stage2_batch=40, lr=2e-3, temperature=0.1,
-                  prompt_steps=40, prompt_lr=1e-2, probe_draws=20, probe_images=60, scan_draws=5, traj_head="regression", seed=0)
+                  prompt_steps=40, prompt_lr=1e-2, probe_draws=20, probe_images=60, scan_draws=5, traj_head="regression", gaze_split=False,
+                  t_reads_text=True, film_init=0.0, freeze_gaze=False, ours_stage1_steps=2000, seed=0)
 
 DEPER_FULL = dict(DEPER_TINY, d=256, layers=4, heads=8, d_z=256, max_fix=16, max_words=64, grid=7,
                   stage1_steps=5000, stage2_steps=5000, stage1_batch=64, stage2_batch=32, lr=3e-4, prompt_steps=200,
-                  prompt_lr=1e-3)
+                  prompt_lr=1e-3, ours_stage1_steps=5000)
 
 LAMBDA = 0.1
 
@@ -173,14 +174,17 @@ class Block(nn.Module):
         return x + self.ffn(self.n3(x))
 
 class DualContextLayer(nn.Module):
-    "T <- FFN(Cross(Self(T), [V; L])), then L <- FFN(Cross(Self(L), [V; T])); without T, L reads [V] only."
-    def __init__(self, d:int, heads:int, use_traj:bool=True):
+    """T <- FFN(Cross(Self(T), [V; L])), then L <- FFN(Cross(Self(L), [V; T])); without T, L reads [V] only.
+    `t_reads_text=False` (ours): T reads [V] only, so the trajectory tokens carry gaze and image, not the wording."""
+    def __init__(self, d:int, heads:int, use_traj:bool=True, t_reads_text:bool=True):
         super().__init__()
+        self.t_reads_text = t_reads_text
         self.t = Block(d, heads) if use_traj else None
         self.l = Block(d, heads)
     def forward(self, V, vmask, T, tmask, L, lmask):
         if T is not None:
-            T = self.t(T, tmask, torch.cat([V, L], 1), torch.cat([vmask, lmask], 1))
+            T = (self.t(T, tmask, torch.cat([V, L], 1), torch.cat([vmask, lmask], 1)) if self.t_reads_text
+                 else self.t(T, tmask, V, vmask))
             L = self.l(L, lmask, torch.cat([V, T], 1), torch.cat([vmask, tmask], 1))
         else: L = self.l(L, lmask, V, vmask)
         return T, L
@@ -198,6 +202,14 @@ class SubjectExtractor(nn.Module):
         Hn = self.norm(H)
         return self.out(self.attn(q, Hn, Hn, key_padding_mask=~hmask, need_weights=False)[0][:, 0])
 
+class SplitExtractor(nn.Module):
+    "Ours: z_s = [z_gaze; z_text], one query over the first `n_traj` (trajectory) tokens, one over the description tokens."
+    def __init__(self, d:int, d_z:int, heads:int):
+        super().__init__()
+        self.gaze, self.text = SubjectExtractor(d, d_z // 2, heads), SubjectExtractor(d, d_z - d_z // 2, heads)
+    def forward(self, H, hmask, n_traj:int):
+        return torch.cat([self.gaze(H[:, :n_traj], hmask[:, :n_traj]), self.text(H[:, n_traj:], hmask[:, n_traj:])], -1)
+
 def patch_centres(g:int) -> torch.Tensor:
     "(g*g, 2) x, y centres (fractions of the side) of a g x g patch grid, in the vision tower's row-major token order."
     i = torch.arange(g * g)
@@ -209,21 +221,27 @@ class TrajectoryDecoder(nn.Module):
     `head="regression"`: the point is an MLP of the query (the paper's description). `head="pointer"` (ours): the image
     tokens first attend to each other (`context_layers`), then each query scores the patch tokens; its point is the
     expected patch centre plus a bounded offset (`hard=True`: the best patch's centre), and the scores are returned for
-    a cross-entropy on the fixated patch."""
-    def __init__(self, d:int, d_z:int, heads:int, layers:int, max_fix:int, head:str="regression", context_layers:int=1):
+    a cross-entropy on the fixated patch. FiLM reads the first `d_film` entries of z_s (all by default; the gaze half
+    with the split extractor) and starts at zero (`film_init=0`) or small random weights."""
+    def __init__(self, d:int, d_z:int, heads:int, layers:int, max_fix:int, head:str="regression", context_layers:int=1,
+                 d_film:int|None=None, film_init:float=0.0):
         super().__init__()
         if head not in ("pointer", "regression"): raise ConfigError(f"unknown trajectory head {head!r}", fix="use 'pointer' or 'regression'")
         self.d, self.M, self.head = d, max_fix, head
         self.queries = nn.Parameter(torch.randn(max_fix, d) * 0.02)
         self.z_traj = nn.Sequential(nn.Linear(d, d), nn.GELU(), nn.Linear(d, d))
-        self.film = nn.ModuleList([nn.Linear(d_z, 2 * d) for _ in range(layers)])
+        self.d_film = d_film or d_z
+        self.film = nn.ModuleList([nn.Linear(self.d_film, 2 * d) for _ in range(layers)])
         self.blocks = nn.ModuleList([Block(d, heads) for _ in range(layers)])
         if head == "regression": self.point = nn.Linear(d, 2)
         self.valid = nn.Linear(d, 1)
         if head == "pointer":
             self.context = nn.ModuleList([Block(d, heads) for _ in range(context_layers)])
             self.key, self.offset = nn.Linear(d, d), nn.Linear(d, 2)
-        for f in self.film: nn.init.zeros_(f.weight); nn.init.zeros_(f.bias)
+        for f in self.film:
+            nn.init.zeros_(f.bias)
+            if film_init: nn.init.normal_(f.weight, std=film_init)
+            else: nn.init.zeros_(f.weight)
     def forward(self, V, z, hard:bool=False):
         "(points (B, M, 2), validity logits (B, M), patch scores (B, M, g*g) or None for the regression head)."
         B = len(V); vmask = torch.ones(V.shape[:2], dtype=torch.bool, device=V.device)
@@ -235,8 +253,8 @@ class TrajectoryDecoder(nn.Module):
         q = (self.queries + sinusoid(k, self.d)).expand(B, -1, -1)
         qmask = torch.ones(B, self.M, dtype=torch.bool, device=V.device)
         for film, blk in zip(self.film, self.blocks):
-            g, b = film(z).chunk(2, -1)
-            q = blk(q * (1 + g[:, None]) + b[:, None], qmask, ctx, cmask)
+            scale, shift = film(z[..., :self.d_film]).chunk(2, -1)
+            q = blk(q * (1 + scale[:, None]) + shift[:, None], qmask, ctx, cmask)
         valid = self.valid(q)[..., 0]
         if self.head == "regression": return torch.sigmoid(self.point(q)), valid, None
         P = V[:, 1:]                                                               # patch tokens (the class token is no place)
@@ -250,10 +268,12 @@ class DeperConfig(PretrainedConfig):
     model_type = "deper"
     def __init__(self, vision_dim:int=128, n_patches:int=17, vocab_size:int=4000, d:int=64, layers:int=2, heads:int=4,
                  d_z:int=64, max_fix:int=12, max_words:int=32, n_subjects:int=12, use_traj:bool=True, traj_head:str="regression",
-                 context_layers:int=1, **kwargs):
+                 context_layers:int=1, gaze_split:bool=False, t_reads_text:bool=True, film_init:float=0.0, freeze_gaze:bool=False,
+                 **kwargs):
         self.vision_dim, self.n_patches, self.vocab_size, self.d, self.layers, self.heads = vision_dim, n_patches, vocab_size, d, layers, heads
         self.d_z, self.max_fix, self.max_words, self.n_subjects, self.use_traj = d_z, max_fix, max_words, n_subjects, use_traj
         self.traj_head, self.context_layers = traj_head, context_layers
+        self.gaze_split, self.t_reads_text, self.film_init, self.freeze_gaze = gaze_split, t_reads_text, film_init, freeze_gaze
         super().__init__(**kwargs)
 
 class DeperEncoder(PreTrainedModel):
@@ -266,10 +286,12 @@ class DeperEncoder(PreTrainedModel):
         self.vproj = nn.Linear(c.vision_dim, d); self.vpos = nn.Parameter(torch.randn(c.n_patches, d) * 0.02)
         self.wte = nn.Embedding(c.vocab_size, d); self.wpe = nn.Parameter(torch.randn(c.max_words, d) * 0.02)
         self.traj = TrajectoryTokens(d) if c.use_traj else None
-        self.layers = nn.ModuleList([DualContextLayer(d, c.heads, c.use_traj) for _ in range(c.layers)])
-        self.extractor = SubjectExtractor(d, c.d_z, c.heads)
+        self.layers = nn.ModuleList([DualContextLayer(d, c.heads, c.use_traj, c.t_reads_text) for _ in range(c.layers)])
+        self.split = c.gaze_split and c.use_traj
+        self.extractor = SplitExtractor(d, c.d_z, c.heads) if self.split else SubjectExtractor(d, c.d_z, c.heads)
         self.classifier = nn.Linear(c.d_z, c.n_subjects)
-        self.decoder = TrajectoryDecoder(d, c.d_z, c.heads, c.layers, c.max_fix, c.traj_head, c.context_layers)
+        self.decoder = TrajectoryDecoder(d, c.d_z, c.heads, c.layers, c.max_fix, c.traj_head, c.context_layers,
+                                         c.d_z // 2 if self.split else None, c.film_init)
         self.post_init()
     def _init_weights(self, module): pass
     def image_tokens(self, V): return self.vproj(V) + self.vpos[:V.shape[1]]
@@ -281,9 +303,13 @@ class DeperEncoder(PreTrainedModel):
         for layer in self.layers: T, L = layer(Vt, vmask, T, fmask, L, mask)
         if T is None: return L, mask
         return torch.cat([T, L], 1), torch.cat([fmask, mask], 1)
+    def extract(self, H, hmask):
+        "z_s from encoder outputs `[T; L]` (with the split extractor T is the first `max_fix` tokens: pad T to it)."
+        return self.extractor(H, hmask, self.config.max_fix) if self.split else self.extractor(H, hmask)
     def embed(self, V, ids, mask, fix=None, fmask=None):
         "z_s of each triplet (B, d_z)."
-        return self.extractor(*self.encode(V, ids, mask, fix, fmask))
+        H, m = self.encode(V, ids, mask, fix, fmask)
+        return self.extractor(H, m, fix.shape[1]) if self.split else self.extractor(H, m)
     def predict_trajectory(self, V, z, hard:bool=False):
         "(points (B, M, 2), validity logits (B, M), patch scores or None) of the scanpath subject z would make on images V."
         return self.decoder(self.image_tokens(V), z, hard)
@@ -415,7 +441,7 @@ def encode_all(encoder:DeperEncoder, data:Triplets, batch_size:int=512) -> tuple
 def support_embedding(encoder:DeperEncoder, b:Mapping, encoded:tuple|None=None) -> torch.Tensor:
     "Mean z_s over each item's support rows (B, d_z). With `encoded` (`encode_all`'s output) only the extractor runs (stage 2)."
     if encoded is not None:
-        r = b["sup_rows"]; z = encoder.extractor(encoded[0][r], encoded[1][r])
+        r = b["sup_rows"]; z = encoder.extract(encoded[0][r], encoded[1][r])
     else: z = encoder.embed(**b["sup"])
     return z.view(-1, b["k"], z.shape[-1]).mean(1)
 
@@ -444,7 +470,17 @@ def stage2_loss(encoded:tuple, lam:float=LAMBDA, temperature:float=0.1):
 VARIANTS = {"DEPER": dict(use_traj=True, traj_loss=True, lam=LAMBDA),
             "text-only": dict(use_traj=False, traj_loss=False, lam=LAMBDA),
             "no trajectory decoder": dict(use_traj=True, traj_loss=False, lam=LAMBDA),
-            "no contrastive": dict(use_traj=True, traj_loss=True, lam=0.0)}
+            "no contrastive": dict(use_traj=True, traj_loss=True, lam=0.0),
+            "split gaze embedding (ours)": dict(use_traj=True, traj_loss=True, lam=LAMBDA, stage1_steps="ours_stage1_steps",
+                                                settings=dict(traj_head="pointer", train_support=5, gaze_split=True,
+                                                              t_reads_text=False, film_init=0.05, freeze_gaze=True))}
+OURS = "split gaze embedding (ours)"
+
+def variant_settings(settings:Mapping, variant:str) -> dict:
+    "`settings` with `variant`'s own: its `settings` entries, and its stage-1 steps from the preset key it names."
+    v = VARIANTS[variant]; s = {**settings, **v.get("settings", {})}
+    if "stage1_steps" in v: s["stage1_steps"] = settings[v["stage1_steps"]]
+    return s
 
 def build_encoder(data:Triplets, n_subjects:int, settings:Mapping, use_traj:bool=True, seed:int=0) -> DeperEncoder:
     "A fresh encoder for `data` with the sizes and the trajectory head (`traj_head`) of `settings`."
@@ -452,7 +488,8 @@ def build_encoder(data:Triplets, n_subjects:int, settings:Mapping, use_traj:bool
     s = settings
     cfg = DeperConfig(vision_dim=data.patches.shape[-1], n_patches=data.patches.shape[1], vocab_size=int(data.ids.max()) + 1,
                       d=s["d"], layers=s["layers"], heads=s["heads"], d_z=s["d_z"], max_fix=s["max_fix"], max_words=s["max_words"],
-                      n_subjects=n_subjects, use_traj=use_traj, traj_head=s["traj_head"])
+                      n_subjects=n_subjects, use_traj=use_traj, traj_head=s["traj_head"], gaze_split=s["gaze_split"],
+                      t_reads_text=s["t_reads_text"], film_init=s["film_init"], freeze_gaze=s["freeze_gaze"])
     return DeperEncoder(cfg)
 
 def train_stage1(encoder:DeperEncoder, data:Triplets, rows, settings:Mapping, variant:str="DEPER", progress:bool=False) -> History:
@@ -464,8 +501,11 @@ def train_stage1(encoder:DeperEncoder, data:Triplets, rows, settings:Mapping, va
                SupportDataset(data, rows, s["train_support"], s["seed"]), cfg, collate_fn=SupportCollator(data))
 
 def freeze_for_stage2(model:Deper) -> Deper:
-    "Stage 2 trains the extractor, the subject classifier and the adapter; the encoder and the captioner stay frozen."
-    for n, p in model.encoder.named_parameters(): p.requires_grad_(n.startswith(("extractor.", "classifier.")))
+    """Stage 2 trains the extractor, the subject classifier and the adapter; the encoder and the captioner stay frozen
+    (with `freeze_gaze` and the split extractor, its gaze query too: the description loss cannot pull it to the wording)."""
+    enc = model.encoder; keep_gaze = enc.split and enc.config.freeze_gaze
+    for n, p in enc.named_parameters():
+        p.requires_grad_(n.startswith(("extractor.", "classifier.")) and not (keep_gaze and n.startswith("extractor.gaze.")))
     return model
 
 def train_stage2(model:Deper, data:Triplets, rows, settings:Mapping, variant:str="DEPER", progress:bool=False) -> History:
@@ -479,9 +519,9 @@ def train_stage2(model:Deper, data:Triplets, rows, settings:Mapping, variant:str
 
 def _stage_code() -> str:
     "Digest of everything that shapes a trained DEPER (both stages)."
-    return code_digest(train_stage1, train_stage2, freeze_for_stage2, build_encoder, stage1_loss, stage2_loss, supcon_loss,
+    return code_digest(train_stage1, train_stage2, freeze_for_stage2, build_encoder, variant_settings, stage1_loss, stage2_loss, supcon_loss,
                        trajectory_loss, fixated_patch, patch_centres, DeperEncoder, DeperConfig, TrajectoryDecoder, TrajectoryTokens, DualContextLayer, Block,
-                       SubjectExtractor, sinusoid, SupportDataset, SupportCollator, support_embedding, encode_all,
+                       SubjectExtractor, SplitExtractor, sinusoid, SupportDataset, SupportCollator, support_embedding, encode_all,
                        SoftTokenCaptioner, DeperCaptioner, Deper, fit)
 
 def _cached_state(model:nn.Module, kind:str, key:str, train, cache:bool=True) -> History:
@@ -497,7 +537,7 @@ def train_deper(data:Triplets, rows, n_subjects:int, clipcap, settings:Mapping, 
                 progress:bool=False) -> tuple:
     """Both stages of `variant`, each cached (trainable weights, safetensors) under a key of the data, the settings,
     the captioner's weights and `core.code_digest` of the training code. Returns (model, stage-1 History, stage-2 History)."""
-    s = dict(settings)
+    s = variant_settings(settings, variant)
     k1 = digest("stage1", variant, VARIANTS[variant], s, n_subjects, data.ids[rows], data.fix[rows], data.subject[rows],
                 data.patches, _stage_code())
     enc = build_encoder(data, n_subjects, s, VARIANTS[variant]["use_traj"], s["seed"])
@@ -688,7 +728,7 @@ def real_scanpath_policy(data:Triplets, truth, subjects:Sequence[str], split:str
 # %% ../nbs/40_deper.ipynb #ddb3e3d9
 def film_view(encoder:DeperEncoder, z:torch.Tensor) -> torch.Tensor:
     "The part of z_s the trajectory decoder reads: its FiLM scales and shifts, all layers (a fixed linear map of z_s)."
-    with torch.no_grad(): return torch.cat([f(z) for f in encoder.decoder.film], -1)
+    with torch.no_grad(): return torch.cat([f(z[..., :encoder.decoder.d_film]) for f in encoder.decoder.film], -1)
 
 def policy_probe(encoder:DeperEncoder, data:Triplets, truth, seen:Sequence[str], unseen:Sequence[str], k:int=5,
                  draws:int=20, seed:int=0, view=None) -> dict:
@@ -719,14 +759,15 @@ def oss_rows(preds:Sequence[str], rows, data:Triplets, nouns=W.NOUNS) -> np.ndar
     return oss(dict(zip(keys, preds)), {k: [data.records[i].captions[0]] for k, i in zip(keys, rows)}, nouns=nouns)["per_image"]
 
 # %% ../nbs/40_deper.ipynb #5a85cb76
-def deper_setup(preset=None, progress:bool=False, quick:bool=False, **overrides) -> tuple:
+def deper_setup(preset=None, progress:bool=False, quick:bool=False, world_overrides:Mapping|None=None, **overrides) -> tuple:
     """The chapter's inputs in one call: `(settings, world, clipcap CaptionRun, Triplets)`, from the caches the chapter
-    fills. `quick`: chapter 10's ClipCap with a few steps and no cache (a pipeline check)."""
+    fills. `quick`: chapter 10's ClipCap with a few steps and no cache (a pipeline check). `world_overrides`: changes to the
+    world's configuration (another world, with its own cache folder; `bench/deper_probe_sweep.py`)."""
     from personacap.data import load_world, load_image
     from personacap.clip import load_clip, clip_features
     from personacap.clipcap import world_clipcap
     p = get_preset(preset); s = deper_settings(p, **overrides)
-    world, bundle = load_world(p), load_clip(p)
+    world, bundle = load_world(p, **(world_overrides or {})), load_clip(p)
     run = world_clipcap(p, steps=12 if quick else None, cache=not quick, progress=progress)
     recs = list(world.descriptions)
     image_ids = sorted({r.image_id for r in recs}); paths = {r.image_id: r.image_path for r in recs}
