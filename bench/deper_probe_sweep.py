@@ -58,7 +58,7 @@ Session 8 (2026-11-24), the corrected world, the split gaze embedding (scratch c
 train_support 5, freeze_gaze), by stage-1 length and seed; functional probe seen / unseen, and unseen with the supports'
 scanpaths replaced by one central fixation:
 
-| stage-1 steps | seed | linear probe unseen | functional seen / unseen | unseen without scanpaths | gain vs generic |
+| stage-1 steps | seed | linear probe unseen (full z_s) | functional seen / unseen | unseen without scanpaths | gain vs generic |
 |---|---|---|---|---|---|
 | 1000 | 0 / 1 / 2 | - | 0.533 / 0.350, 0.400 / 0.250, 0.267 / 0.050 | - | +14.1%, +51.4%, +35.0% |
 | 2000 | 0 | 0.000 | 0.617 / 0.400 | 0.250 | +28.7% |
