@@ -72,8 +72,8 @@ top to bottom: with batch 32 the gaze half does not learn the habit. Do not shor
 Fewer steps instead (`--settings '{"ours_stage1_steps": 1500, "seed": S}'`, batch 64, about 670 s of training with two
 runs sharing the cores): seed 0 functional 0.550 / 0.350, gain +35.9%; seed 1 0.467 / 0.400, +50.8% (unseen named:
 s12 and s14 right, s13 -> favourite colour, s15 -> left to right, both seeds); seed 2 0.517 / 0.350, +30.5% (s13 ->
-top to bottom; about 690 s alone). Meets the bar on all three seeds, with less margin on seen subjects than 2000 steps;
-the chapter still runs 2000 (switching needs a cold re-run of chapter 40 and a clean CI run).
+top to bottom; about 690 s alone). Meets the bar on all three seeds, with less margin on seen subjects than 2000 steps.
+Session 10: the chapter now runs 1500 (`ours_stage1_steps` in DEPER_TINY; chapter 40 re-run cold, seed 0).
 
 With 2000 steps (batch 64) the bar (0.317) is met on all three seeds, through the two unseen subjects who sweep (s12 left to
 right, s14 right to left); s13 (largest first) and s15 (centre out) are named wrongly on every seed. On a world of 36

@@ -27,7 +27,8 @@ __all__ = ['DEPER_TINY', 'DEPER_FULL', 'LAMBDA', 'VARIANTS', 'OURS', 'METRIC_NAM
            'prompt_collate', 'prompt_loss', 'train_prompts', 'ngrams', 'DescriptionClassifier', 'caption_scores',
            'relative_gain', 'predicted_scanpaths', 'scanpath_scores', 'scanpath_draws', 'policy_orders',
            'rule_agreement', 'probe_images', 'scanpath_policy_probe', 'real_scanpath_policy', 'film_view',
-           'policy_probe', 'oss_rows', 'deper_setup', 'world_deper', 'deper_study', 'deper_table', 'caption_as_subject']
+           'policy_probe', 'in_reference_order', 'oss_rows', 'deper_setup', 'world_deper', 'deper_study', 'deper_table',
+           'caption_as_subject']
 
 # %% ../nbs/40_deper.ipynb #6cd5d72e
 from transformers import PretrainedConfig, PreTrainedModel
@@ -38,14 +39,14 @@ from .core import (get_preset, ConfigError, DatasetError, fit, TrainConfig, Hist
 from .text import pad_sequences
 from .captioning import encode_captions, generate_captions, digest
 from .clip import clip_fingerprint, linear_probe
-from .metrics import score, oss, cls_accuracy, attention_similarity, paired_bootstrap
+from .metrics import score, oss, cls_accuracy, attention_similarity, paired_bootstrap, nouns_in, stem
 from . import world as W
 
 # %% ../nbs/40_deper.ipynb #5627fc4e
 DEPER_TINY = dict(d=64, layers=2, heads=4, d_z=64, max_fix=12, max_words=32, grid=4, k_shot=5, train_support=1,
                   stage1_steps=160, stage1_batch=64, stage2_steps=120, stage2_batch=40, lr=2e-3, temperature=0.1,
                   prompt_steps=40, prompt_lr=1e-2, probe_draws=20, probe_images=60, scan_draws=5, traj_head="regression", gaze_split=False,
-                  t_reads_text=True, film_init=0.0, freeze_gaze=False, ours_stage1_steps=2000, seed=0)
+                  t_reads_text=True, film_init=0.0, freeze_gaze=False, ours_stage1_steps=1500, seed=0)
 
 DEPER_FULL = dict(DEPER_TINY, d=256, layers=4, heads=8, d_z=256, max_fix=16, max_words=64, grid=7,
                   stage1_steps=5000, stage2_steps=5000, stage1_batch=64, stage2_batch=32, lr=3e-4, prompt_steps=200,
@@ -242,6 +243,7 @@ class TrajectoryDecoder(nn.Module):
             nn.init.zeros_(f.bias)
             if film_init: nn.init.normal_(f.weight, std=film_init)
             else: nn.init.zeros_(f.weight)
+    def film_input(self, z): return z[..., :self.d_film]                           # what FiLM reads of z_s
     def forward(self, V, z, hard:bool=False):
         "(points (B, M, 2), validity logits (B, M), patch scores (B, M, g*g) or None for the regression head)."
         B = len(V); vmask = torch.ones(V.shape[:2], dtype=torch.bool, device=V.device)
@@ -253,7 +255,7 @@ class TrajectoryDecoder(nn.Module):
         q = (self.queries + sinusoid(k, self.d)).expand(B, -1, -1)
         qmask = torch.ones(B, self.M, dtype=torch.bool, device=V.device)
         for film, blk in zip(self.film, self.blocks):
-            scale, shift = film(z[..., :self.d_film]).chunk(2, -1)
+            scale, shift = film(self.film_input(z)).chunk(2, -1)
             q = blk(q * (1 + scale[:, None]) + shift[:, None], qmask, ctx, cmask)
         valid = self.valid(q)[..., 0]
         if self.head == "regression": return torch.sigmoid(self.point(q)), valid, None
@@ -268,12 +270,12 @@ class DeperConfig(PretrainedConfig):
     model_type = "deper"
     def __init__(self, vision_dim:int=128, n_patches:int=17, vocab_size:int=4000, d:int=64, layers:int=2, heads:int=4,
                  d_z:int=64, max_fix:int=12, max_words:int=32, n_subjects:int=12, use_traj:bool=True, traj_head:str="regression",
-                 context_layers:int=1, gaze_split:bool=False, t_reads_text:bool=True, film_init:float=0.0, freeze_gaze:bool=False,
+                 context_layers:int=1, gaze_split:bool=False, t_reads_text:bool=True, film_init:float=0.0,
                  **kwargs):
         self.vision_dim, self.n_patches, self.vocab_size, self.d, self.layers, self.heads = vision_dim, n_patches, vocab_size, d, layers, heads
         self.d_z, self.max_fix, self.max_words, self.n_subjects, self.use_traj = d_z, max_fix, max_words, n_subjects, use_traj
         self.traj_head, self.context_layers = traj_head, context_layers
-        self.gaze_split, self.t_reads_text, self.film_init, self.freeze_gaze = gaze_split, t_reads_text, film_init, freeze_gaze
+        self.gaze_split, self.t_reads_text, self.film_init = gaze_split, t_reads_text, film_init
         super().__init__(**kwargs)
 
 class DeperEncoder(PreTrainedModel):
@@ -303,13 +305,12 @@ class DeperEncoder(PreTrainedModel):
         for layer in self.layers: T, L = layer(Vt, vmask, T, fmask, L, mask)
         if T is None: return L, mask
         return torch.cat([T, L], 1), torch.cat([fmask, mask], 1)
-    def extract(self, H, hmask):
-        "z_s from encoder outputs `[T; L]` (with the split extractor T is the first `max_fix` tokens: pad T to it)."
-        return self.extractor(H, hmask, self.config.max_fix) if self.split else self.extractor(H, hmask)
+    def extract(self, H, hmask, n_traj:int|None=None):
+        "z_s from encoder outputs `[T; L]`; the split extractor needs T's length `n_traj` (default `max_fix`: `encode_all` pads T to it)."
+        return self.extractor(H, hmask, n_traj or self.config.max_fix) if self.split else self.extractor(H, hmask)
     def embed(self, V, ids, mask, fix=None, fmask=None):
         "z_s of each triplet (B, d_z)."
-        H, m = self.encode(V, ids, mask, fix, fmask)
-        return self.extractor(H, m, fix.shape[1]) if self.split else self.extractor(H, m)
+        return self.extract(*self.encode(V, ids, mask, fix, fmask), None if fix is None else fix.shape[1])
     def predict_trajectory(self, V, z, hard:bool=False):
         "(points (B, M, 2), validity logits (B, M), patch scores or None) of the scanpath subject z would make on images V."
         return self.decoder(self.image_tokens(V), z, hard)
@@ -489,7 +490,7 @@ def build_encoder(data:Triplets, n_subjects:int, settings:Mapping, use_traj:bool
     cfg = DeperConfig(vision_dim=data.patches.shape[-1], n_patches=data.patches.shape[1], vocab_size=int(data.ids.max()) + 1,
                       d=s["d"], layers=s["layers"], heads=s["heads"], d_z=s["d_z"], max_fix=s["max_fix"], max_words=s["max_words"],
                       n_subjects=n_subjects, use_traj=use_traj, traj_head=s["traj_head"], gaze_split=s["gaze_split"],
-                      t_reads_text=s["t_reads_text"], film_init=s["film_init"], freeze_gaze=s["freeze_gaze"])
+                      t_reads_text=s["t_reads_text"], film_init=s["film_init"])
     return DeperEncoder(cfg)
 
 def train_stage1(encoder:DeperEncoder, data:Triplets, rows, settings:Mapping, variant:str="DEPER", progress:bool=False) -> History:
@@ -500,10 +501,10 @@ def train_stage1(encoder:DeperEncoder, data:Triplets, rows, settings:Mapping, va
     return fit(encoder, stage1_loss(v["lam"], v["traj_loss"], s["temperature"]),
                SupportDataset(data, rows, s["train_support"], s["seed"]), cfg, collate_fn=SupportCollator(data))
 
-def freeze_for_stage2(model:Deper) -> Deper:
+def freeze_for_stage2(model:Deper, freeze_gaze:bool=False) -> Deper:
     """Stage 2 trains the extractor, the subject classifier and the adapter; the encoder and the captioner stay frozen
     (with `freeze_gaze` and the split extractor, its gaze query too: the description loss cannot pull it to the wording)."""
-    enc = model.encoder; keep_gaze = enc.split and enc.config.freeze_gaze
+    enc = model.encoder; keep_gaze = enc.split and freeze_gaze
     for n, p in enc.named_parameters():
         p.requires_grad_(n.startswith(("extractor.", "classifier.")) and not (keep_gaze and n.startswith("extractor.gaze.")))
     return model
@@ -514,7 +515,7 @@ def train_stage2(model:Deper, data:Triplets, rows, settings:Mapping, variant:str
     cfg = TrainConfig(max_steps=s["stage2_steps"], batch_size=s["stage2_batch"], lr=s["lr"], warmup_steps=20, schedule="cosine",
                       grad_clip=1.0, seed=s["seed"], progress=progress, desc=f"{variant} stage 2")
     encoded = encode_all(model.encoder, data)
-    return fit(freeze_for_stage2(model), stage2_loss(encoded, v["lam"], s["temperature"]),
+    return fit(freeze_for_stage2(model, s["freeze_gaze"]), stage2_loss(encoded, v["lam"], s["temperature"]),
                SupportDataset(data, rows, s["k_shot"], s["seed"]), cfg, collate_fn=SupportCollator(data, inputs=False))
 
 def _stage_code() -> str:
@@ -543,7 +544,7 @@ def train_deper(data:Triplets, rows, n_subjects:int, clipcap, settings:Mapping, 
     enc = build_encoder(data, n_subjects, s, VARIANTS[variant]["use_traj"], s["seed"])
     h1 = _cached_state(enc, "deper_stage1", k1, lambda: train_stage1(enc, data, rows, s, variant, progress), cache)
     seed_everything(s["seed"])
-    model = freeze_for_stage2(Deper(enc.eval(), DeperCaptioner(clipcap, enc.config.d_z)))
+    model = freeze_for_stage2(Deper(enc.eval(), DeperCaptioner(clipcap, enc.config.d_z)), s["freeze_gaze"])
     k2 = digest("stage2", k1, data.clip, data.des["input_ids"], digest(*[t for _, t in sorted(clipcap.state_dict().items())]))
     h2 = _cached_state(model, "deper_stage2", k2, lambda: train_stage2(model, data, rows, s, variant, progress), cache)
     return model.eval(), h1, h2
@@ -728,7 +729,7 @@ def real_scanpath_policy(data:Triplets, truth, subjects:Sequence[str], split:str
 # %% ../nbs/40_deper.ipynb #ddb3e3d9
 def film_view(encoder:DeperEncoder, z:torch.Tensor) -> torch.Tensor:
     "The part of z_s the trajectory decoder reads: its FiLM scales and shifts, all layers (a fixed linear map of z_s)."
-    with torch.no_grad(): return torch.cat([f(z[..., :encoder.decoder.d_film]) for f in encoder.decoder.film], -1)
+    with torch.no_grad(): return torch.cat([f(encoder.decoder.film_input(z)) for f in encoder.decoder.film], -1)
 
 def policy_probe(encoder:DeperEncoder, data:Triplets, truth, seen:Sequence[str], unseen:Sequence[str], k:int=5,
                  draws:int=20, seed:int=0, view=None) -> dict:
@@ -753,10 +754,24 @@ def policy_probe(encoder:DeperEncoder, data:Triplets, truth, seen:Sequence[str],
             "unseen": (linear_probe(Zs, ys, Zu) == yu).float().mean().item(), "chance": 1 / len(W.VIEW_POLICIES)}
 
 # %% ../nbs/40_deper.ipynb #574db3b1
-def oss_rows(preds:Sequence[str], rows, data:Triplets, nouns=W.NOUNS) -> np.ndarray:
-    "OSS of each row's caption against the row subject's own description: (len(rows),)."
+def in_reference_order(pred:str, ref:str, nouns=W.NOUNS) -> str:
+    """The nouns of `pred` in the order that scores best against `ref`: those matching a noun of `ref` (exact matches
+    first, then same stem) in `ref`'s order, the unmatched ones after. Its OSS is the best any order of `pred`'s nouns gets."""
+    a, b = nouns_in(pred, nouns), nouns_in(ref, nouns)
+    free, match = list(range(len(a))), {}                        # match: position in ref -> position in pred
+    for same in (lambda x, y: x == y, lambda x, y: stem(x) == stem(y)):
+        for j, w in enumerate(b):
+            i = next((i for i in free if j not in match and same(a[i], w)), None)
+            if i is not None: match[j] = i; free.remove(i)
+    return " ".join([a[match[j]] for j in sorted(match)] + [a[i] for i in free])
+
+def oss_rows(preds:Sequence[str], rows, data:Triplets, nouns=W.NOUNS, best_order:bool=False) -> np.ndarray:
+    """OSS of each row's caption against the row subject's own description: (len(rows),). `best_order`: with the
+    caption's nouns put in the description's order first (`in_reference_order`): what its nouns could score in any order."""
+    refs = [data.records[i].captions[0] for i in rows]
+    if best_order: preds = [in_reference_order(p, r, nouns) for p, r in zip(preds, refs)]
     keys = [f"{data.records[i].image_id}|{data.records[i].subject_id}" for i in rows]
-    return oss(dict(zip(keys, preds)), {k: [data.records[i].captions[0]] for k, i in zip(keys, rows)}, nouns=nouns)["per_image"]
+    return oss(dict(zip(keys, preds)), {k: [r] for k, r in zip(keys, refs)}, nouns=nouns)["per_image"]
 
 # %% ../nbs/40_deper.ipynb #5a85cb76
 def deper_setup(preset=None, progress:bool=False, quick:bool=False, world_overrides:Mapping|None=None, **overrides) -> tuple:
