@@ -103,6 +103,7 @@ def test_volatile_rules():
     assert O.stable_outputs([widget]) == []
     assert O.stable_text("fine-tuning cell: 12 s; 0.18 s/image; 3.5 min; 20 ms") == "fine-tuning cell: … s; … s/image; … min; … ms"
     assert O.stable_text("R@5 0.52, 1200 steps, 5 shapes, 64 px") == "R@5 0.52, 1200 steps, 5 shapes, 64 px"
+    assert O.stable_text('{"train_seconds": 175.635, "steps": 1200}') == '{"train_seconds": …, "steps": 1200}'   # a saved run's seconds field
     assert O.normalise_code("x = 1   \r\n\n") == O.normalise_code("\nx = 1")
 
 def fixture_pkg(root):

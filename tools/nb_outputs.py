@@ -41,6 +41,7 @@ RECORD_VERSION = 1
 PKG = REPO/"personacap"
 
 TIMING = re.compile(r"(?<![\w.@])\d+(?:[.,]\d+)?(?=\s?(?:ms|s|sec|secs|seconds|min|mins|minutes)\b)")
+SECONDS_FIELD = re.compile(r'(?<=["\']seconds["\']: |_seconds["\']: )\d+(?:\.\d+)?')   # a JSON/dict field of seconds
 PROGRESS = re.compile(r"\d+%\|.*\||\d+(?:\.\d+)?\s?(?:it/s|s/it)\b")
 WIDGET = "application/vnd.jupyter.widget-view+json"
 TEXT_MIMES = ("text/plain", "text/markdown", "text/html", "text/latex")
@@ -192,7 +193,7 @@ def stable_text(text:str) -> str:
     "Timings and machine paths masked (see the module's docstring)."
     for a, b in _path_masks(): text = text.replace(a, b)
     text = _TMP.sub("/tmp/…", text)
-    return TIMING.sub("…", text)
+    return SECONDS_FIELD.sub("…", TIMING.sub("…", text))
 
 def _join(x): return "".join(x) if isinstance(x, list) else x
 
