@@ -52,6 +52,9 @@ SCRIPT = textwrap.dedent('''
 
     if __name__ == "__main__":
         main(sys.argv[1], int(sys.argv[2]))
+        # end the gloo group before exit: without it a process can abort in teardown ("terminate called without an
+        # active exception", SIGABRT) after its work is done, and the launcher reports the whole run as failed
+        PartialState().wait_for_everyone(); PartialState().destroy_process_group()
 ''')
 
 
