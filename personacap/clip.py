@@ -23,12 +23,13 @@ from .text import train_tokenizer, CLIP_SPECIALS
 
 
 # %% auto #0
-__all__ = ['CLIP_MEAN', 'CLIP_STD', 'TWIN_ATTRIBUTES', 'CLIP_STEPS', 'PROBE_WEIGHT_DECAYS', 'clip_contrastive_loss',
-           'train_clip_tokenizer', 'ClipBundle', 'tiny_clip_processor', 'build_tiny_clip', 'default_clip_dir',
-           'load_clip', 'retrieval_recall', 'clip_fingerprint', 'cached_image_features', 'clip_loss_fn', 'clip_eval_fn',
-           'pretrain_clip', 'portrait_twins', 'images_pixels', 'records_pixels', 'world_clip_recipe',
-           'pretrain_world_clip', 'evaluate_retrieval', 'plot_similarity', 'linear_probe', 'portrait_prompts',
-           'zero_shot_classify', 'portrait_attribute_report', 'clip_features', 'pretrain_clip_main']
+__all__ = ['CLIP_MEAN', 'CLIP_STD', 'TWIN_ATTRIBUTES', 'SCENE_CORPUS', 'CLIP_STEPS', 'PROBE_WEIGHT_DECAYS', 'SCENE_ATTRIBUTES',
+           'clip_contrastive_loss', 'train_clip_tokenizer', 'ClipBundle', 'tiny_clip_processor', 'build_tiny_clip',
+           'default_clip_dir', 'load_clip', 'retrieval_recall', 'clip_fingerprint', 'cached_image_features',
+           'clip_loss_fn', 'clip_eval_fn', 'pretrain_clip', 'portrait_twins', 'scene_corpus', 'images_pixels',
+           'records_pixels', 'world_clip_recipe', 'pretrain_world_clip', 'evaluate_retrieval', 'plot_similarity',
+           'linear_probe', 'portrait_prompts', 'zero_shot_classify', 'portrait_attribute_report',
+           'scene_attribute_report', 'clip_features', 'pretrain_clip_main']
 
 # %% ../nbs/04_clip.ipynb #b1052618
 from transformers import CLIPConfig, CLIPModel, CLIPImageProcessorPil, AutoTokenizer, PreTrainedTokenizerFast
@@ -264,6 +265,34 @@ def portrait_twins(world, split:str="train", attributes:Sequence[str]=TWIN_ATTRI
             if pairs: out.append(dict(source=r.image_id, attribute=a, attrs=twin, captions=pairs))
     return out
 
+# %% ../nbs/04_clip.ipynb #c0a1d002
+SCENE_CORPUS = 20_000
+"Freshly drawn scenes the shipped tiny CLIP pretrains on beside the world's training images (`scene_corpus`)."
+
+def scene_corpus(world, n:int, seed:int=1, twins:bool=True) -> list[dict]:
+    """`n` freshly drawn scenes for pretraining beside `world`'s own training images, each a dict: `objects`, `background`
+    (jittered as the world's are), `captions` (the world's grammar) and, with `twins` where one can be made, `twin` (the
+    scene with one object's shape changed) and `pair` (a source caption and the twin's caption, written from the same
+    random draws, that differ). Scenes and twins whose configuration is a validation or test scene's are left out."""
+    from personacap import world as W
+    held = {W.scene_configuration(world.truth.objects(r.image_id)) for r in world.scenes() if r.split != "train"}
+    rng, out = np.random.default_rng(seed), []
+    while len(out) < n:
+        objs = W.sample_scene(rng)
+        if W.scene_configuration(objs) in held: continue
+        item = dict(objects=objs, background=tuple(int(v) for v in 236 + rng.integers(-14, 12, 3)),
+                    captions=W.scene_captions(objs, rng))
+        if twins:
+            k = int(rng.integers(len(objs))); others = [s for s in W.SHAPES if s != objs[k].shape]
+            twin = [replace(o, shape=others[int(rng.integers(len(others)))]) if i == k else o for i, o in enumerate(objs)]
+            s = int(rng.integers(2**31))
+            cs, ct = W.scene_captions(objs, np.random.default_rng(s)), W.scene_captions(twin, np.random.default_rng(s))
+            pairs = [(x, y) for x, y in zip(cs, ct) if x != y]
+            if pairs and W.scene_configuration(twin) not in held: item.update(twin=twin, pair=pairs[int(rng.integers(len(pairs)))])
+        out.append(item)
+    return out
+
+
 # %% ../nbs/04_clip.ipynb #23bf564f
 def images_pixels(source, images:Iterable, batch_size:int=512) -> torch.Tensor:
     """Pixel tensor (N,3,H,W) of PIL `images` (any iterable, consumed `batch_size` at a time), preprocessed by `source`: a
@@ -278,7 +307,7 @@ def records_pixels(source, records:Sequence, batch_size:int=512) -> torch.Tensor
     through here too)."""
     return images_pixels(source, (load_image(r.image_path) for r in records), batch_size)
 
-CLIP_STEPS = 1200
+CLIP_STEPS = 8000
 "Training steps of the shipped tiny CLIP (`personacap pretrain-clip`'s default)."
 
 def world_clip_recipe(steps:int=CLIP_STEPS, batch_size:int=128, seed:int=0, **kw) -> TrainConfig:
@@ -287,9 +316,10 @@ def world_clip_recipe(steps:int=CLIP_STEPS, batch_size:int=128, seed:int=0, **kw
                        schedule="cosine", grad_clip=1.0, seed=seed, metric="t2i_R@1", mode="max", desc="tiny CLIP", **kw)
 
 def pretrain_world_clip(world, steps:int=CLIP_STEPS, batch_size:int=128, seed:int=0, preset="tiny", eval_every:int|None=None,
-                        progress:bool=True, twins:bool=True):
-    """Train a tiny CLIP from scratch on `world`'s training images (with their `portrait_twins` as hard negatives
-    unless `twins=False`); validation picks the best step. Returns (bundle, history)."""
+                        progress:bool=True, twins:bool=True, corpus:int=SCENE_CORPUS):
+    """Train a tiny CLIP from scratch on `world`'s training images and `corpus` freshly drawn scenes (`scene_corpus`),
+    with the portrait twins and the scenes' shape twins as hard negatives unless `twins=False`; validation picks the
+    best step. Returns (bundle, history)."""
     train, val = world.captions.split("train"), world.captions.split("val")
     p = get_preset(preset)
     tok = train_clip_tokenizer(world.texts("train"), vocab_size=p.vocab_size,
@@ -297,13 +327,22 @@ def pretrain_world_clip(world, steps:int=CLIP_STEPS, batch_size:int=128, seed:in
     bundle = build_tiny_clip(tok, p, seed=seed)
     px_tr, px_va = records_pixels(bundle, train), records_pixels(bundle, val)
     from personacap import world as W
-    groups = []
+    groups, caps = [], [r.captions for r in train]
+    def add(images):                                              # append rendered images; the row of the first
+        nonlocal px_tr
+        n = len(px_tr); px_tr = torch.cat([px_tr, images_pixels(bundle, images)]); return n
     if twins:
         tw, row = portrait_twins(world, "train", seed=seed), {r.image_id: i for i, r in enumerate(train)}
-        n = len(px_tr); px_tr = torch.cat([px_tr, images_pixels(bundle, (W.render_portrait(t["attrs"], p.image_size) for t in tw))])
+        n = add(W.render_portrait(t["attrs"], p.image_size) for t in tw); caps += [[] for _ in tw]
         groups = [[(row[t["source"]], x), (n + j, y)] for j, t in enumerate(tw) for x, y in t["captions"]]
+    if corpus:
+        sc = scene_corpus(world, corpus, seed=seed + 1, twins=twins)
+        n = add(W.render_scene(s["objects"], p.image_size, s["background"]) for s in sc); caps += [s["captions"] for s in sc]
+        st = [(n + j, s) for j, s in enumerate(sc) if "twin" in s]
+        m = add(W.render_scene(s["twin"], p.image_size, s["background"]) for _, s in st)
+        groups += [[(i, s["pair"][0]), (m + j, s["pair"][1])] for j, (i, s) in enumerate(st)]
     cfg = world_clip_recipe(steps, batch_size, seed, eval_every=eval_every or max(steps // 5, 1), progress=progress)
-    h = pretrain_clip(bundle, px_tr, [r.captions for r in train], cfg, val=(px_va, [r.captions for r in val]), groups=groups)
+    h = pretrain_clip(bundle, px_tr, caps, cfg, val=(px_va, [r.captions for r in val]), groups=groups)
     bundle.model.eval()
     return bundle, h
 
@@ -384,12 +423,32 @@ def portrait_attribute_report(bundle:ClipBundle, world, train_split:str="train",
     rows = []
     for a, vals in W.PORTRAIT_ATTRS.items():
         vals = list(vals)
-        y_tr, y_va, y_te = (torch.tensor([vals.index(world.truth.portrait(r.image_id)[a]) for r in recs]) for recs in (tr, va, te))
-        majority = (y_te == torch.bincount(y_tr, minlength=len(vals)).argmax()).float().mean().item()
-        wd = max(PROBE_WEIGHT_DECAYS, key=lambda w: (linear_probe(e_tr, y_tr, e_va, weight_decay=w) == y_va).float().mean().item())
-        probe = (linear_probe(e_tr, y_tr, e_te, weight_decay=wd) == y_te).float().mean().item()
-        zs = (zero_shot_classify(bundle, e_te, [portrait_prompts(a, v) for v in vals]) == y_te).float().mean().item()
-        rows.append(dict(attribute=a, n_values=len(vals), majority=majority, probe=probe, zero_shot=zs, n_test=len(te)))
+        ys = [torch.tensor([vals.index(world.truth.portrait(r.image_id)[a]) for r in recs]) for recs in (tr, va, te)]
+        zs = (zero_shot_classify(bundle, e_te, [portrait_prompts(a, v) for v in vals]) == ys[2]).float().mean().item()
+        rows.append(dict(attribute=a, n_values=len(vals), **_probe_scores((e_tr, e_va, e_te), ys, len(vals)), zero_shot=zs, n_test=len(te)))
+    return rows
+
+def _probe_scores(embs, ys, n_values:int) -> dict:
+    "Majority baseline and linear-probe accuracy on the third of (train, val, test) `embs`/`ys`; weight decay chosen on val."
+    (e_tr, e_va, e_te), (y_tr, y_va, y_te) = embs, ys
+    majority = (y_te == torch.bincount(y_tr, minlength=n_values).argmax()).float().mean().item()
+    wd = max(PROBE_WEIGHT_DECAYS, key=lambda w: (linear_probe(e_tr, y_tr, e_va, weight_decay=w) == y_va).float().mean().item())
+    return dict(majority=majority, probe=(linear_probe(e_tr, y_tr, e_te, weight_decay=wd) == y_te).float().mean().item())
+
+SCENE_ATTRIBUTES = ("shape", "colour", "size", "position")
+
+def scene_attribute_report(bundle:ClipBundle, world, train_split:str="train", val_split:str="val",
+                           test_split:str="test") -> list[dict]:
+    """For each object attribute (`SCENE_ATTRIBUTES`): majority baseline and linear-probe accuracy on the one-object scenes
+    of `test_split`, the probe fit on those of `train_split` (weight decay chosen on `val_split`'s)."""
+    from personacap import world as W
+    values = {"shape": list(W.SHAPES), "colour": list(W.COLOURS), "size": list(W.SIZES), "position": list(W.POSITIONS)}
+    recs = [[r for r in world.scenes(s) if len(world.truth.objects(r.image_id)) == 1] for s in (train_split, val_split, test_split)]
+    embs = [bundle.encode_pixels(records_pixels(bundle, rs)) for rs in recs]
+    rows = []
+    for a in SCENE_ATTRIBUTES:
+        ys = [torch.tensor([values[a].index(getattr(world.truth.objects(r.image_id)[0], a)) for r in rs]) for rs in recs]
+        rows.append(dict(attribute=a, n_values=len(values[a]), **_probe_scores(embs, ys, len(values[a])), n_test=len(recs[2])))
     return rows
 
 # %% ../nbs/04_clip.ipynb #c800f146
@@ -421,7 +480,8 @@ def _pretrain_parser() -> argparse.ArgumentParser:
     p.add_argument("--world-seed", type=int, default=0, help="seed of the synthetic world")
     p.add_argument("--preset", default="tiny", help="preset whose clip_config and world are used (default %(default)s)")
     p.add_argument("--patch-size", type=int, default=None, help="vision patch size (default: the preset's clip_config)")
-    p.add_argument("--no-twins", action="store_true", help="train without the counterfactual portrait twins (the ablation)")
+    p.add_argument("--corpus", type=int, default=SCENE_CORPUS, help="freshly drawn scenes added to the training images (default %(default)s)")
+    p.add_argument("--no-twins", action="store_true", help="train without the counterfactual portrait and shape twins (the ablation)")
     p.add_argument("--out", default=None, help="output folder (default: the shipped data/tiny_clip)")
     return p
 
@@ -442,10 +502,10 @@ def pretrain_clip_main(argv:Sequence[str]|None=None) -> int:
     world = load_world(p, seed=args.world_seed)
     t0, c0 = time.time(), time.process_time()
     bundle, h = pretrain_world_clip(world, steps=args.steps, batch_size=args.batch_size, seed=args.seed, preset=p,
-                                   twins=not args.no_twins)
+                                   twins=not args.no_twins, corpus=args.corpus)
     mins, cpu_mins = (time.time() - t0) / 60, (time.process_time() - c0) / 60
     res = evaluate_retrieval(bundle, world.captions.split("test"))
-    rep = portrait_attribute_report(bundle, world)
+    rep, srep = portrait_attribute_report(bundle, world), scene_attribute_report(bundle, world)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.new.", dir=out.parent))
     try:
@@ -453,6 +513,8 @@ def pretrain_clip_main(argv:Sequence[str]|None=None) -> int:
         cmd = "personacap pretrain-clip" + "".join(" " + shlex.quote(a) for a in argv)
         vc = bundle.model.config.vision_config
         rows = "\n".join(f"| {r['attribute']} | {r['n_values']} | {r['majority']:.2f} | {r['probe']:.2f} | {r['zero_shot']:.2f} |" for r in rep)
+        srows = "\n".join(f"| {r['attribute']} | {r['n_values']} | {r['majority']:.2f} | {r['probe']:.2f} |" for r in srep)
+        evals = "\n".join(f"| {e['step']} | {e['t2i_R@1']:.3f} |" for e in h.evals)
         card = f"""# tiny CLIP (personacap)
 
 A CLIP in miniature for the `tiny` preset, trained from scratch on the synthetic world
@@ -461,7 +523,8 @@ Every number below was measured by the run that wrote this folder.
 
 - made by: `{cmd}`
 - recipe: `world_clip_recipe(steps={args.steps}, batch_size={args.batch_size}, seed={args.seed})`, world seed {args.world_seed}
-  ({world.root.name}, world version {world.info.get("version")}); best validation step {h.best_step} (t2i R@1 {h.best_value:.3f})
+  ({world.root.name}, world version {world.info.get("version")}), {"no twins" if args.no_twins else "portrait and shape twins"},
+  a rendered corpus of {args.corpus:,} scenes; best validation step {h.best_step} (t2i R@1 {h.best_value:.3f})
 - size: {sum(q.numel() for q in bundle.model.parameters()):,} parameters; vision: patch {vc.patch_size}, image {vc.image_size} px,
   {vc.num_hidden_layers} layers of width {vc.hidden_size}; projection {bundle.model.config.projection_dim}
 - training time: {mins:.1f} min wall clock, {cpu_mins:.1f} min of CPU time, on {platform.processor() or platform.machine()} CPU,
@@ -475,6 +538,19 @@ Every number below was measured by the run that wrote this folder.
 | attribute | values | majority | probe | zero-shot |
 |---|---|---|---|---|
 {rows}
+
+- scene objects on the {srep[0]['n_test']} one-object test scenes: the same linear probe (fit on the one-object
+  training scenes) against the majority class:
+
+| attribute | values | majority | probe |
+|---|---|---|---|
+{srows}
+
+- validation text-to-image R@1 during training:
+
+| step | t2i R@1 |
+|---|---|
+{evals}
 
 Measured on the synthetic world's test split, not on any real dataset.
 """

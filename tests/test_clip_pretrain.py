@@ -1,6 +1,7 @@
 "`pretrain-clip` as a library function, its atomic swap, and the memoised CLIP fingerprint."
 import hashlib
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -17,12 +18,14 @@ def test_library_does_not_import_the_cli():
 def test_pretrain_clip_main_writes_a_card_and_replaces_atomically(tmp_path, capsys):
     out = tmp_path / "tiny_clip"
     out.mkdir(); (out / "README.md").write_text("old checkpoint")
-    rc = C.pretrain_clip_main(["--steps", "2", "--batch-size", "8", "--out", str(out)])
+    rc = C.pretrain_clip_main(["--steps", "2", "--batch-size", "8", "--corpus", "40", "--out", str(out)])
     assert rc == 0
     card = (out / "README.md").read_text()
-    assert "personacap pretrain-clip --steps 2 --batch-size 8 --out" in card
-    for attr in ("expression", "eyes", "hair", "glasses", "hat", "background", "skin", "face"):
+    assert "personacap pretrain-clip --steps 2 --batch-size 8 --corpus 40 --out" in card
+    assert "portrait and shape twins,\n  a rendered corpus of 40 scenes" in card
+    for attr in ("expression", "eyes", "hair", "glasses", "hat", "background", "skin", "face", "shape", "colour", "size", "position"):
         assert f"| {attr} |" in card
+    assert re.search(r"\n\| 2 \| 0\.\d{3} \|\n", card)                     # the validation table ends at the last step
     assert C.load_clip("tiny", path=out).dim > 0                     # a complete, loadable checkpoint
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny_clip"]   # no temporary or old folder left
     assert "text-to-image R@1" in capsys.readouterr().out
