@@ -18,9 +18,12 @@ another seed). Models are cached as in the chapter.
 
 The tables below were measured in sessions 5 and 6 on an earlier build of the world whose portraits were partly worded
 differently (a stale world cache, found and fixed in session 8, see chapter 01's "Caching"); the frozen ClipCap those
-runs adapted was trained on it, so the stage-2 numbers (probes after stage 2, gains, OSS) of a re-run will differ. On
-the corrected world the chapter's own row reads: linear probe unseen 0.000, FiLM view unseen 0.000, functional
-0.567 / 0.000, OSS DEPER - text-only -0.98 [-2.47, +0.46] (chapter 40's outputs).
+runs adapted was trained on it, so the stage-2 numbers (probes after stage 2, gains, OSS) of a re-run will differ. All of
+them were also measured with the previous tiny CLIP (chapter 04's checkpoint before session 12, which did not see shapes);
+the frozen ClipCap is trained on that CLIP's features, so a re-run now differs again. With the current CLIP (session 12)
+the chapter's own row reads: linear probe unseen 0.013, FiLM view unseen 0.013, functional 0.567 / 0.000, OSS DEPER -
+text-only +0.33 [-1.81, +2.51] (chapter 40's outputs; with the previous CLIP on the corrected world: 0.000, 0.000,
+0.567 / 0.000, -0.98 [-2.47, +0.46]).
 
 Session 5 (2026-11-24), this 2-core CPU, one thread, seed 0; unseen probe accuracies (chance 0.167; the chapter's bar
 for the claim is chance + 0.15 = 0.317):

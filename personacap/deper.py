@@ -761,7 +761,8 @@ def in_reference_order(pred:str, ref:str, nouns=W.NOUNS) -> str:
     free, match = list(range(len(a))), {}                        # match: position in ref -> position in pred
     for same in (lambda x, y: x == y, lambda x, y: stem(x) == stem(y)):
         for j, w in enumerate(b):
-            i = next((i for i in free if j not in match and same(a[i], w)), None)
+            if j in match: continue
+            i = next((i for i in free if same(a[i], w)), None)
             if i is not None: match[j] = i; free.remove(i)
     return " ".join([a[match[j]] for j in sorted(match)] + [a[i] for i in free])
 

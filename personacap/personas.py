@@ -6,7 +6,7 @@ Docs: https://personacap.github.io/personacap/personas.html.md"""
 
 # %% ../nbs/30_personas.ipynb #9187f6c5
 from __future__ import annotations
-import copy, json, time, argparse, re, itertools, math
+import copy, json, time, argparse, re, itertools, math, warnings
 from pathlib import Path
 from dataclasses import dataclass
 from typing import Sequence, Mapping
@@ -110,8 +110,10 @@ class PersonaCLIP(nn.Module):
         super().__init__()
         from peft import LoraConfig, get_peft_model
         seed_everything(seed)
-        self.clip = get_peft_model(copy.deepcopy(clip_model), LoraConfig(r=r, lora_alpha=alpha, lora_dropout=0.0,
-                                                                         target_modules=LORA_TARGETS))
+        with warnings.catch_warnings():       # peft reads the property transformers 5 renamed; the warning is theirs to fix
+            warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+            self.clip = get_peft_model(copy.deepcopy(clip_model), LoraConfig(r=r, lora_alpha=alpha, lora_dropout=0.0,
+                                                                             target_modules=LORA_TARGETS))
         adapted = [n for n, m in self.clip.named_modules() if hasattr(m, "lora_A")]
         if not adapted or any("text_model" in n or "vision_model" not in n for n in adapted):
             raise ConfigError(f"LoRA hit modules outside the vision MLPs: {adapted[:4]}")
