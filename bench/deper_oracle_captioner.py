@@ -44,7 +44,7 @@ also carries the average style of the seen subjects who share the policy, so it 
 token). Read: a token that knows the subject from 480 descriptions makes the captions the subject's in style (CLS) but
 not in which nouns, in which order (OSS). It is not a ceiling: DEPER's own token (5-shot z_s) reaches seen CLS 53.8,
 with OSS 32.2 too (chapter 40's seen table). the captioner's only view of the image, CLIP's pooled embedding, hardly holds where an object is
-(chapter 40's probe: place 0.19 against 0.14 for the commonest), and four of the six policies are about place.
+(chapter 04's `scene_attribute_report`, also run in chapter 40: place 0.15 against 0.08 for the majority), and four of the six policies are about place.
 """
 import argparse, time
 
@@ -115,35 +115,29 @@ def main(argv=None):
 
     pols = list(W.VIEW_POLICIES)
     pol_of = {x: pols.index(truth.subject(x).policy) for x in data.subjects}
-    if a.part != "policy": oracle_subjects(a, run, data, train, seen, sidx, classifier, truth, lr, t0)
-    if a.part != "subject": oracle_policies(a, run, data, train, seen, unseen, sidx, classifier, truth, lr, t0, pols, pol_of)
+    common = dict(run=run, data=data, train=train, classifier=classifier, truth=truth, a=a, lr=lr, t0=t0)
+    if a.part != "policy":
+        print(f"oracle subject tokens: {len(seen)} seen subjects, {len(train)} training rows, {a.steps} steps of {a.batch}", flush=True)
+        oracle("seen", "oracle subject token", "another subject's token", {sidx[x]: i for i, x in enumerate(seen)}, len(seen),
+               data.rows("test", seen), **common)
+    if a.part != "subject":
+        print(f"\noracle policy tokens: {len(pols)} policies; seen subjects' policies "
+              f"{sorted({truth.subject(x).policy for x in seen})}, unseen {[truth.subject(x).policy for x in unseen]}", flush=True)
+        oracle("unseen", "true policy's token", "another policy's token", {sidx[x]: pol_of[x] for x in data.subjects}, len(pols),
+               data.rows("test", unseen), **common)
 
 
-def oracle_subjects(a, run, data, train, seen, sidx, classifier, truth, lr, t0):
-    print(f"oracle subject tokens: {len(seen)} seen subjects, {len(train)} training rows, {a.steps} steps of {a.batch}", flush=True)
-    m = train_tokens(run.model, data, train, {sidx[x]: i for i, x in enumerate(seen)}, len(seen), a.steps, a.batch, lr)
-    query = data.rows("test", seen); qs = [data.subjects[int(data.subject[i])] for i in query]
-    own = np.array([seen.index(x) for x in qs]); shuf = (own + 1) % len(seen)
+def oracle(who, name, control, token_of:dict, n_tokens:int, query, *, run, data, train, classifier, truth, a, lr, t0):
+    """Tokens learned on the seen subjects' training rows (`token_of`: data subject index -> token), then the query rows
+    captioned with their own token, with the next token (the control) and by the generic captioner."""
+    m = train_tokens(run.model, data, train, token_of, n_tokens, a.steps, a.batch, lr)
+    own = np.array([token_of[int(data.subject[i])] for i in query])
     q_clip = data.clip[data.img[torch.as_tensor(query)]]
-    report(f"seen subjects, test images ({len(query)} rows)",
-           {"oracle subject token": captions_with(m, run, data, query, own),
-            "another subject's token": captions_with(m, run, data, query, shuf),
-            "generic captioner": run.caption(q_clip)}, query, data, classifier, [truth.subject(x).policy for x in qs])
+    report(f"{who} subjects, test images ({len(query)} rows)",
+           {name: captions_with(m, run, data, query, own), control: captions_with(m, run, data, query, (own + 1) % n_tokens),
+            "generic captioner": run.caption(q_clip)}, query, data, classifier,
+           [truth.subject(data.subjects[int(data.subject[i])]).policy for i in query])
     print(f"({time.time() - t0:.0f} s)", flush=True)
-
-
-def oracle_policies(a, run, data, train, seen, unseen, sidx, classifier, truth, lr, t0, pols, pol_of):
-    print(f"\noracle policy tokens: {len(pols)} policies; seen subjects' policies "
-          f"{sorted({truth.subject(x).policy for x in seen})}, unseen {[truth.subject(x).policy for x in unseen]}", flush=True)
-    m = train_tokens(run.model, data, train, {sidx[x]: pol_of[x] for x in seen}, len(pols), a.steps, a.batch, lr)
-    query = data.rows("test", unseen); qs = [data.subjects[int(data.subject[i])] for i in query]
-    true = np.array([pol_of[x] for x in qs]); wrong = (true + 1) % len(pols)
-    q_clip = data.clip[data.img[torch.as_tensor(query)]]
-    report(f"unseen subjects, test images ({len(query)} rows)",
-           {"true policy's token": captions_with(m, run, data, query, true),
-            "another policy's token": captions_with(m, run, data, query, wrong),
-            "generic captioner": run.caption(q_clip)}, query, data, classifier, [truth.subject(x).policy for x in qs])
-    print(f"({time.time() - t0:.0f} s)")
 
 
 if __name__ == "__main__":
