@@ -6,7 +6,7 @@ Docs: https://personacap.github.io/personacap/deper.html.md"""
 
 # %% ../nbs/40_deper.ipynb #6539c1dc
 from __future__ import annotations
-import copy, dataclasses, math, time
+import contextlib, copy, dataclasses, math, re, time
 from collections import Counter
 from dataclasses import dataclass
 from typing import Sequence, Mapping
@@ -17,18 +17,18 @@ from torch import nn
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['DEPER_TINY', 'DEPER_FULL', 'LAMBDA', 'VARIANTS', 'OURS', 'METRIC_NAMES', 'deper_settings', 'pool_patches',
-           'patch_features', 'cached_patch_features', 'Triplets', 'make_triplets', 'sinusoid', 'TrajectoryTokens',
-           'Block', 'DualContextLayer', 'SubjectExtractor', 'SplitExtractor', 'patch_centres', 'TrajectoryDecoder',
-           'DeperConfig', 'DeperEncoder', 'supcon_loss', 'fixated_patch', 'trajectory_loss', 'SoftTokenCaptioner',
-           'DeperCaptioner', 'PromptCaptioner', 'Deper', 'SupportDataset', 'SupportCollator', 'encode_all',
-           'support_embedding', 'stage1_loss', 'stage2_loss', 'variant_settings', 'build_encoder', 'train_stage1',
-           'freeze_for_stage2', 'train_stage2', 'train_deper', 'support_sets', 'few_shot_embedding', 'PromptDataset',
-           'prompt_collate', 'prompt_loss', 'train_prompts', 'ngrams', 'DescriptionClassifier', 'caption_scores',
-           'relative_gain', 'predicted_scanpaths', 'scanpath_scores', 'scanpath_draws', 'policy_orders',
-           'rule_agreement', 'probe_images', 'scanpath_policy_probe', 'real_scanpath_policy', 'film_view',
-           'policy_probe', 'in_reference_order', 'oss_rows', 'deper_setup', 'world_deper', 'deper_study', 'deper_table',
-           'caption_as_subject']
+__all__ = ['DEPER_TINY', 'DEPER_FULL', 'LAMBDA', 'VARIANTS', 'OURS', 'METRIC_NAMES', 'PLACE_RE', 'PLACE_OF', 'deper_settings',
+           'pool_patches', 'patch_features', 'cached_patch_features', 'Triplets', 'make_triplets', 'sinusoid',
+           'TrajectoryTokens', 'Block', 'DualContextLayer', 'SubjectExtractor', 'SplitExtractor', 'patch_centres',
+           'TrajectoryDecoder', 'DeperConfig', 'DeperEncoder', 'supcon_loss', 'fixated_patch', 'trajectory_loss',
+           'SoftTokenCaptioner', 'DeperCaptioner', 'PromptCaptioner', 'Deper', 'SupportDataset', 'SupportCollator',
+           'encode_all', 'support_embedding', 'stage1_loss', 'stage2_loss', 'variant_settings', 'build_encoder',
+           'train_stage1', 'freeze_for_stage2', 'train_stage2', 'train_deper', 'support_sets', 'few_shot_embedding',
+           'PromptDataset', 'prompt_collate', 'prompt_loss', 'train_prompts', 'ngrams', 'DescriptionClassifier',
+           'caption_scores', 'relative_gain', 'predicted_scanpaths', 'scanpath_scores', 'scanpath_draws',
+           'policy_orders', 'rule_agreement', 'probe_images', 'scanpath_policy_probe', 'real_scanpath_policy',
+           'film_view', 'policy_probe', 'in_reference_order', 'oss_rows', 'BlipDeperCaptioner', 'blip_triplets',
+           'place_words_right', 'deper_setup', 'world_deper', 'deper_study', 'deper_table', 'caption_as_subject']
 
 # %% ../nbs/40_deper.ipynb #6cd5d72e
 from transformers import PretrainedConfig, PreTrainedModel
@@ -535,17 +535,21 @@ def _cached_state(model:nn.Module, kind:str, key:str, train, cache:bool=True) ->
     return h
 
 def train_deper(data:Triplets, rows, n_subjects:int, clipcap, settings:Mapping, variant:str="DEPER", cache:bool=True,
-                progress:bool=False) -> tuple:
+                progress:bool=False, adapter=None) -> tuple:
     """Both stages of `variant`, each cached (trainable weights, safetensors) under a key of the data, the settings,
-    the captioner's weights and `core.code_digest` of the training code. Returns (model, stage-1 History, stage-2 History)."""
+    the captioner's weights and `core.code_digest` of the training code. Returns (model, stage-1 History, stage-2 History).
+    `clipcap` is the frozen captioner and `adapter(clipcap, d_z)` the module that puts z_s into it: `DeperCaptioner` for
+    chapter 10's ClipCap (the default), `BlipDeperCaptioner` for chapter 20's BLIP (with `blip_triplets`' data)."""
     s = variant_settings(settings, variant)
     k1 = digest("stage1", variant, VARIANTS[variant], s, n_subjects, data.ids[rows], data.fix[rows], data.subject[rows],
                 data.patches, _stage_code())
     enc = build_encoder(data, n_subjects, s, VARIANTS[variant]["use_traj"], s["seed"])
     h1 = _cached_state(enc, "deper_stage1", k1, lambda: train_stage1(enc, data, rows, s, variant, progress), cache)
     seed_everything(s["seed"])
-    model = freeze_for_stage2(Deper(enc.eval(), DeperCaptioner(clipcap, enc.config.d_z)), s["freeze_gaze"])
-    k2 = digest("stage2", k1, data.clip, data.des["input_ids"], digest(*[t for _, t in sorted(clipcap.state_dict().items())]))
+    adapter = adapter or DeperCaptioner
+    model = freeze_for_stage2(Deper(enc.eval(), adapter(clipcap, enc.config.d_z)), s["freeze_gaze"])
+    own = () if adapter is DeperCaptioner else (code_digest(adapter),)        # DeperCaptioner's code is in k1 already
+    k2 = digest("stage2", k1, *own, data.clip, data.des["input_ids"], digest(*[t for _, t in sorted(clipcap.state_dict().items())]))
     h2 = _cached_state(model, "deper_stage2", k2, lambda: train_stage2(model, data, rows, s, variant, progress), cache)
     return model.eval(), h1, h2
 
@@ -773,6 +777,94 @@ def oss_rows(preds:Sequence[str], rows, data:Triplets, nouns=W.NOUNS, best_order
     if best_order: preds = [in_reference_order(p, r, nouns) for p, r in zip(preds, refs)]
     keys = [f"{data.records[i].image_id}|{data.records[i].subject_id}" for i in rows]
     return oss(dict(zip(keys, preds)), {k: [r] for k, r in zip(keys, refs)}, nouns=nouns)["per_image"]
+
+# %% ../nbs/40_deper.ipynb #b1a90002
+class BlipDeperCaptioner(nn.Module):
+    """The DEPER adapter on a frozen BLIP (chapter 20's `BlipCaptioner`): z_s -> one soft token right after `[bos]`,
+    while the text decoder cross-attends to the ViT's tokens. `SoftTokenCaptioner`'s interface: `inputs` =
+    `[image tokens (tokens x width, flattened) | z_s]`; no z_s (`d_z` columns absent) is the generic BLIP."""
+    main_input_name = "clip_features"
+    def __init__(self, blip, d_z:int):
+        super().__init__()
+        self.blip = blip.eval()
+        for p in self.blip.parameters(): p.requires_grad_(False)
+        v = blip.config.vision_config
+        self.tokens, self.width = (v.image_size // v.patch_size) ** 2 + 1, v.hidden_size
+        self.clip_dim = self.tokens * self.width
+        self.ids = blip.decoder_ids
+        self.slot = self.ids["pad"]                      # the placeholder id; its embedding is swapped for the soft token
+        self.adapter = nn.Linear(d_z, blip.config.text_config.hidden_size)
+        nn.init.normal_(self.adapter.weight, std=0.02); nn.init.zeros_(self.adapter.bias)
+    def train(self, mode:bool=True):
+        super().train(mode); self.blip.eval(); return self
+    def soft(self, z): return self.adapter(z)
+    def image_tokens(self, flat:torch.Tensor) -> torch.Tensor:
+        if flat.shape[-1] != self.clip_dim:
+            raise ConfigError(f"image features have {flat.shape[-1]} columns; this BLIP reads {self.tokens} x {self.width}",
+                              fix="pass BLIP's encode_images(...).flatten(1), see blip_triplets")
+        return flat.reshape(len(flat), self.tokens, self.width)
+
+    @contextlib.contextmanager
+    def slot_filled(self, soft:torch.Tensor|None):
+        "While open, the decoder's word embedding at position 1 is `soft` (rows repeated for beams) on calls that reach it."
+        if soft is None: yield; return
+        def swap(module, args, out):
+            if out.shape[1] < 2: return out              # a cached decoding step: one new token, not the slot
+            s = soft.to(out.dtype)
+            if len(out) != len(s): s = s.repeat_interleave(len(out) // len(s), 0)
+            out = out.clone(); out[:, 1] = s
+            return out
+        hook = self.blip.text_decoder.get_input_embeddings().register_forward_hook(swap)
+        try: yield
+        finally: hook.remove()
+
+    def with_slot(self, input_ids, attention_mask, labels):
+        "`[bos] caption` -> `[bos] slot caption`: the slot is attended to and never a label."
+        one = lambda t, v: torch.full((len(t), 1), v, dtype=t.dtype, device=t.device)
+        return (torch.cat([input_ids[:, :1], one(input_ids, self.slot), input_ids[:, 1:]], 1),
+                torch.cat([attention_mask[:, :1], one(attention_mask, 1), attention_mask[:, 1:]], 1),
+                torch.cat([labels[:, :1], one(labels, -100), labels[:, 1:]], 1))
+
+    def caption_loss(self, clip_features, soft, input_ids, attention_mask, labels):
+        ids, mask, lab = self.with_slot(input_ids, attention_mask, labels)
+        with self.slot_filled(soft):
+            return self.blip.text_decoder(input_ids=ids, attention_mask=mask, encoder_hidden_states=self.image_tokens(clip_features),
+                                          labels=lab, reduction="mean").loss
+
+    @torch.no_grad()
+    def generate(self, inputs:torch.Tensor, **gen):
+        "Caption ids after `[bos]` (and the slot), as `SoftTokenCaptioner.generate`; stops at BLIP's `[sep]`."
+        img, x = self.image_tokens(inputs[:, :self.clip_dim]), inputs[:, self.clip_dim:]
+        soft = self.soft(x) if x.shape[1] else None
+        start = torch.full((len(inputs), 1 if soft is None else 2), self.slot, device=inputs.device)
+        start[:, 0] = self.ids["bos"]
+        gen.update(eos_token_id=self.ids["sep"], pad_token_id=self.ids["pad"])
+        with self.slot_filled(soft):
+            out = self.blip.text_decoder.generate(input_ids=start, attention_mask=torch.ones_like(start),
+                                                  encoder_hidden_states=img, **gen)
+        return out[:, start.shape[1]:]
+
+# %% ../nbs/40_deper.ipynb #b1a90004
+def blip_triplets(data:Triplets, blip, tokenizer, pixels:torch.Tensor, max_length:int|None=None) -> Triplets:
+    """`data` for a frozen BLIP: `clip` = the ViT's tokens of every image (`pixels` in `data.image_ids` order), flattened;
+    `des` = the descriptions as BLIP's decoder ids. The encoder's inputs are untouched."""
+    from personacap.smile import encode_blip_captions
+    if len(pixels) != len(data.image_ids):
+        raise DatasetError(f"{len(pixels)} images of pixels for {len(data.image_ids)} images in the triplets")
+    des = encode_blip_captions(tokenizer, [r.captions[0] for r in data.records], **blip.decoder_ids, max_length=max_length)
+    return dataclasses.replace(data, clip=blip.encode_images(pixels).flatten(1), des=des)
+
+# %% ../nbs/40_deper.ipynb #b1a90010
+PLACE_RE = re.compile(r"\b(" + "|".join(sorted((re.escape(ph) for ps in W.POSITION_PHRASES.values() for ph in ps), key=len, reverse=True)) + r")\b")
+"Every place phrase of the world ('at the top left', 'in the middle', ...), longest first."
+PLACE_OF = {ph: pos for pos, ps in W.POSITION_PHRASES.items() for ph in ps}
+
+def place_words_right(caps:Sequence[str], image_ids:Sequence[str], truth, shift:int=0) -> tuple[int, float]:
+    """(how many place phrases `caps` write, the share naming the cell of some object in the caption's image). With `shift`,
+    each caption is checked against the image `shift` places on instead: the share a caption blind to its image gets."""
+    hits = [PLACE_OF[m] in {o.position for o in truth.objects(image_ids[(n + shift) % len(image_ids)])}
+            for n, c in enumerate(caps) for m in PLACE_RE.findall(c)]
+    return len(hits), float(np.mean(hits)) if hits else float("nan")
 
 # %% ../nbs/40_deper.ipynb #5a85cb76
 def deper_setup(preset=None, progress:bool=False, quick:bool=False, world_overrides:Mapping|None=None, **overrides) -> tuple:
