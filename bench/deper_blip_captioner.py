@@ -3,11 +3,12 @@
 Chapter 40 puts DEPER's adapter on chapter 20's tiny BLIP (`BlipDeperCaptioner`): its decoder cross-attends to the ViT's
 tokens, which hold every object's place (chapter 40's probe: 1.00 on one-object scenes). Yet its captions' place phrases
 name an object's cell hardly more often than they do for another image, and DEPER's OSS is not above the text-only
-ablation's. This script re-runs that section with a BLIP pretrained for `--pretrain-steps` (chapter 20: 300) and prints
+ablation's. This script re-runs that section with a BLIP trained with other settings (`--blip KEY=VALUE`, any key of
+`smile.BLIP_TINY`; chapter 20 pretrains 300 steps) and prints
 the same table, OSS differences and place phrases, to see whether a better-trained decoder grounds place, and whether
 claim 2 follows.
 
-    OMP_NUM_THREADS=1 PERSONACAP_PRESET=tiny python bench/deper_blip_captioner.py --pretrain-steps 3000
+    OMP_NUM_THREADS=1 PERSONACAP_PRESET=tiny python bench/deper_blip_captioner.py --blip pretrain_steps=3000
 
 Session 14 (2026-11-25), this 2-core CPU, one thread, seed 0, world-tiny-s0-v2, x100, unseen subjects, 480 test rows,
 stage 2 as in the chapter (120 steps). 300 pretraining steps is chapter 40's own run; 3000 took 471 s to pretrain:
@@ -29,7 +30,7 @@ phrases stay nearly ungrounded, and claim 2 is still not shown.
 
 Then fine-tuned on the place-naming captions only (reference 4 of every scene, the only one with place phrases):
 
-    ... --pretrain-steps 3000 --blip "finetune_refs=(4,)" finetune_steps=1000 finetune_lr=1e-3     (334 s)
+    ... --blip pretrain_steps=3000 "finetune_refs=(4,)" finetune_steps=1000 finetune_lr=1e-3     (334 s)
 
 | captioner | B-4 | CIDEr-D | OSS | CLS | place phrases right / vs another image |
 |---|---|---|---|---|---|
@@ -63,7 +64,7 @@ The shuffled-subject control is what separates "trajectories help word order" fr
 
 A decoder four times the size (4 layers, width 256, 8 heads), 1500 pretraining steps, then 1000 on reference 4:
 
-    ... --pretrain-steps 1500 --blip 'text_config={"hidden_size": 256, "intermediate_size": 512, "num_hidden_layers": 4,
+    ... --blip pretrain_steps=1500 'text_config={"hidden_size": 256, "intermediate_size": 512, "num_hidden_layers": 4,
         "num_attention_heads": 8, "max_position_embeddings": 64}' "finetune_refs=(4,)" finetune_steps=1000 finetune_lr=1e-3
     (2819 s, another run beside it for the first 15 min)
 
@@ -87,9 +88,8 @@ from personacap.deper import (deper_setup, blip_triplets, BlipDeperCaptioner, tr
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--pretrain-steps", type=int, default=None, help="BLIP pretraining steps (default: chapter 20's)")
     ap.add_argument("--blip", nargs="*", default=[], metavar="KEY=VALUE",
-                    help="more chapter-20 BLIP settings (smile.BLIP_TINY keys), e.g. finetune_refs=(4,) finetune_steps=1000")
+                    help="chapter-20 BLIP settings (smile.BLIP_TINY keys), e.g. pretrain_steps=3000 finetune_refs=(4,)")
     ap.add_argument("--stage2-steps", type=int, default=None, help="DEPER stage-2 steps (default: the preset's)")
     a = ap.parse_args(argv)
     hf_logging.set_verbosity_error(); torch.set_num_threads(1); t0 = time.time()
@@ -97,7 +97,6 @@ def main(argv=None):
     if a.stage2_steps: s = {**s, "stage2_steps": a.stage2_steps}
     truth, seen, unseen = world.truth, list(world.seen_subjects), list(world.unseen_subjects)
     over = {k: ast.literal_eval(v) for k, v in (kv.split("=", 1) for kv in a.blip)}
-    if a.pretrain_steps: over["pretrain_steps"] = a.pretrain_steps
     brun, processor, bs = world_smile("tiny", "MLE", progress=False, **over)
     blip, tok = brun.model.eval(), processor.tokenizer
     print(f"BLIP: {bs['pretrain_steps']} pretraining steps, overrides {over} ({time.time() - t0:.0f} s)", flush=True)
