@@ -83,7 +83,7 @@ from personacap.clip import records_pixels
 from personacap.metrics import paired_bootstrap
 from personacap.smile import world_smile
 from personacap.deper import (deper_setup, blip_triplets, BlipDeperCaptioner, train_deper, support_sets, few_shot_embedding,
-                              DescriptionClassifier, caption_scores, oss_rows, place_words_right, relative_gain, METRIC_NAMES)
+                              study_classifier, caption_scores, oss_rows, place_words_right, relative_gain, METRIC_NAMES)
 
 
 def main(argv=None):
@@ -103,9 +103,7 @@ def main(argv=None):
     by_id = {r.image_id: r for r in data.records}
     bdata = blip_triplets(data, blip, tok, records_pixels(processor.image_processor, [by_id[k] for k in data.image_ids]), bs["max_length"])
 
-    clf_rows = np.concatenate([data.rows("train", seen), data.rows("val", unseen)])
-    classifier = DescriptionClassifier([data.records[i].captions[0] for i in clf_rows], [data.records[i].subject_id for i in clf_rows],
-                                       data.subjects)
+    classifier = study_classifier(data, seen, unseen)
     query = data.rows("test", unseen); q_subject = [data.subjects[int(data.subject[i])] for i in query]
     q_img = bdata.clip[bdata.img[torch.as_tensor(query)]]
     support = support_sets(data, unseen, s["k_shot"], "val", s["seed"])

@@ -56,7 +56,7 @@ from personacap.core import fit, TrainConfig, seed_everything
 from personacap.captioning import generate_captions
 from personacap.metrics import paired_bootstrap
 from personacap import world as W
-from personacap.deper import (deper_setup, PromptCaptioner, PromptDataset, prompt_collate, prompt_loss, DescriptionClassifier,
+from personacap.deper import (deper_setup, PromptCaptioner, PromptDataset, prompt_collate, prompt_loss, study_classifier,
                               caption_scores, oss_rows, METRIC_NAMES)
 
 
@@ -108,9 +108,7 @@ def main(argv=None):
     truth, seen, unseen = world.truth, list(world.seen_subjects), list(world.unseen_subjects)
     lr = a.lr or s["prompt_lr"]
     sidx = {x: data.subjects.index(x) for x in data.subjects}
-    clf_rows = np.concatenate([data.rows("train", seen), data.rows("val", unseen)])
-    classifier = DescriptionClassifier([data.records[i].captions[0] for i in clf_rows], [data.records[i].subject_id for i in clf_rows],
-                                       data.subjects)
+    classifier = study_classifier(data, seen, unseen)
     train = data.rows("train", seen)
 
     pols = list(W.VIEW_POLICIES)

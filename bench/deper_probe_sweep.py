@@ -90,7 +90,7 @@ from transformers.utils import logging as hf_logging
 
 from personacap.captioning import generate_captions
 from personacap.metrics import paired_bootstrap
-from personacap.deper import (deper_setup, train_deper, DescriptionClassifier, support_sets, few_shot_embedding,
+from personacap.deper import (deper_setup, train_deper, study_classifier, support_sets, few_shot_embedding,
                               caption_scores, relative_gain, oss_rows, policy_probe, film_view, probe_images,
                               scanpath_policy_probe, variant_settings, VARIANTS, METRIC_NAMES)
 
@@ -110,8 +110,7 @@ def main(argv=None):
     for v in a.variants.split(","):
         t = time.time(); runs[v] = train_deper(data, data.rows("train", seen), len(seen), run.model, s, v)[0]
         print(f"{v}: trained or loaded in {time.time() - t:.0f} s")
-    clf_rows = np.concatenate([data.rows("train", seen), data.rows("val", unseen)])
-    clf = DescriptionClassifier([data.records[i].captions[0] for i in clf_rows], [data.records[i].subject_id for i in clf_rows], data.subjects)
+    clf = study_classifier(data, seen, unseen)
     support = support_sets(data, unseen, s["k_shot"], "val", s["seed"])
     query = data.rows("test", unseen); q_clip = data.clip[data.img[torch.as_tensor(query)]]
     q_subject = [data.subjects[int(data.subject[i])] for i in query]

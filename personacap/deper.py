@@ -25,10 +25,11 @@ __all__ = ['DEPER_TINY', 'DEPER_FULL', 'LAMBDA', 'VARIANTS', 'OURS', 'METRIC_NAM
            'encode_all', 'support_embedding', 'stage1_loss', 'stage2_loss', 'variant_settings', 'build_encoder',
            'train_stage1', 'freeze_for_stage2', 'train_stage2', 'train_deper', 'support_sets', 'few_shot_embedding',
            'PromptDataset', 'prompt_collate', 'prompt_loss', 'train_prompts', 'ngrams', 'DescriptionClassifier',
-           'caption_scores', 'relative_gain', 'predicted_scanpaths', 'scanpath_scores', 'scanpath_draws',
-           'policy_orders', 'rule_agreement', 'probe_images', 'scanpath_policy_probe', 'real_scanpath_policy',
-           'film_view', 'policy_probe', 'in_reference_order', 'oss_rows', 'BlipDeperCaptioner', 'blip_triplets',
-           'place_words_right', 'deper_setup', 'world_deper', 'deper_study', 'deper_table', 'caption_as_subject']
+           'study_classifier', 'caption_scores', 'relative_gain', 'predicted_scanpaths', 'scanpath_scores',
+           'scanpath_draws', 'policy_orders', 'rule_agreement', 'probe_images', 'scanpath_policy_probe',
+           'real_scanpath_policy', 'film_view', 'policy_probe', 'in_reference_order', 'oss_rows', 'BlipDeperCaptioner',
+           'blip_triplets', 'place_words_right', 'deper_setup', 'world_deper', 'deper_study', 'deper_table',
+           'caption_as_subject']
 
 # %% ../nbs/40_deper.ipynb #6cd5d72e
 from transformers import PretrainedConfig, PreTrainedModel
@@ -625,6 +626,12 @@ class DescriptionClassifier:
     @torch.no_grad()
     def __call__(self, texts:Sequence[str]) -> torch.Tensor: return self.lin(self.features(texts))
 
+def study_classifier(data:Triplets, seen:Sequence[str], unseen:Sequence[str]) -> DescriptionClassifier:
+    """CLS's judge for a study: a `DescriptionClassifier` on the real descriptions of the seen subjects' training rows
+    and the unseen subjects' validation rows (where their supports come from); never on test rows."""
+    rows = np.concatenate([data.rows("train", seen), data.rows("val", unseen)])
+    return DescriptionClassifier([data.records[i].captions[0] for i in rows], [data.records[i].subject_id for i in rows], data.subjects)
+
 def caption_scores(preds:Sequence[str], rows, data:Triplets, classifier, nouns=W.NOUNS) -> dict:
     "B-4, CIDEr-D, OSS and CLS of one caption per row against the row subject's own description."
     keys = [f"{data.records[i].image_id}|{data.records[i].subject_id}" for i in rows]
@@ -906,9 +913,7 @@ def deper_study(preset=None, quick:bool=False, progress:bool=False) -> dict:
     control and the real descriptions: `{"seen subjects": {row: scores}, "unseen subjects": {...}, "model", "setup"}`.
     The model is `world_deper`'s (the chapter's, from the caches; `quick`: a few steps, not cached)."""
     model, run, data, s, seen, unseen = world_deper(preset, progress, quick)
-    clf_rows = np.concatenate([data.rows("train", seen), data.rows("val", unseen)])
-    classifier = DescriptionClassifier([data.records[i].captions[0] for i in clf_rows], [data.records[i].subject_id for i in clf_rows],
-                                       data.subjects)
+    classifier = study_classifier(data, seen, unseen)
     out = {"model": model, "setup": (s, run, data)}
     for name, subj, split in (("seen subjects", seen, "train"), ("unseen subjects", unseen, "val")):
         support = support_sets(data, subj, s["k_shot"], split, s["seed"])
