@@ -26,16 +26,17 @@ from .metrics import judgment_accuracy, score
 # %% auto #0
 __all__ = ['PERSONA_TINY', 'PERSONA_FULL', 'LORA_TARGETS', 'POPULATION', 'PROBE_WEIGHT_DECAYS', 'persona_settings',
            'attribute_prompts', 'attribute_text_embeddings', 'PersonaData', 'persona_setup', 'split_pixels',
-           'PersonaCLIP', 'build_persona', 'PairDataset', 'pair_collate', 'pair_loss', 'persona_scores',
+           'PersonaCLIP', 'build_persona', 'PairDataset', 'pair_arrays', 'pair_collate', 'pair_loss', 'persona_scores',
            'persona_embeddings', 'predict_pairs', 'accuracy_rows', 'test_ceiling', 'train_persona', 'save_persona',
            'load_persona', 'cached_persona', 'probe_predict', 'HeadModel', 'head_loss', 'learn_heads', 'head_accuracy',
-           'with_heads', 'PersonaStudy', 'accuracy_study', 'fewshot_sample', 'learn_tokens', 'fewshot_study',
-           'fewshot_heads_study', 'caption_logprob', 'strip_perception', 'with_perception', 'rerank_candidates',
-           'perception_agreement', 'decoder_captions', 'Rerank', 'rerank_prepare', 'rerank_captions',
-           'score_rerank_captions', 'scores_of', 'base_rerank_captions', 'shuffled_users', 'caption_conditions',
-           'caption_table', 'caption_study', 'persona_clipcap', 'trained_personas', 'persona_study',
-           'accuracy_markdown', 'persona_report', 'report_personas_main', 'personas_markdown', 'personas_table',
-           'PersonaCaptioner', 'persona_captioner', 'world_personas', 'caption_as_user', 'convert_source_judgments']
+           'fit_heads', 'with_heads', 'PersonaStudy', 'accuracy_study', 'fewshot_sample', 'learn_tokens',
+           'fewshot_study', 'fewshot_heads_study', 'caption_logprob', 'strip_perception', 'with_perception',
+           'rerank_candidates', 'perception_agreement', 'decoder_captions', 'Rerank', 'rerank_prepare',
+           'rerank_captions', 'score_rerank_captions', 'scores_of', 'base_rerank_captions', 'shuffled_users',
+           'caption_conditions', 'caption_table', 'caption_study', 'persona_clipcap', 'trained_personas',
+           'persona_study', 'accuracy_markdown', 'persona_report', 'report_personas_main', 'personas_markdown',
+           'personas_table', 'PersonaCaptioner', 'persona_captioner', 'world_personas', 'caption_as_user',
+           'convert_source_judgments']
 
 # %% ../nbs/30_personas.ipynb #c5c49c31
 PERSONA_TINY = dict(world=dict(pairs_eval=600), lora_r=4, lora_alpha=1.0, tau=0.15, anchor=0.0,
@@ -182,10 +183,19 @@ class PairDataset(torch.utils.data.Dataset):
         self.attr = np.array([list(attributes).index(t) for t in j.attribute])
     def __len__(self): return len(self.win)
     def __getitem__(self, k): return self.win[k], self.lose[k], self.user[k], self.attr[k]
+    def __getitems__(self, ks):
+        "A whole batch at once (PyTorch's DataLoader calls this when it exists): four index arrays, no Python loop."
+        return self[np.asarray(ks)]
+
+def pair_arrays(items) -> list[torch.Tensor]:
+    "(winner, loser, user, attribute) index tensors of a batch: `__getitems__`'s four arrays, or a list of single items."
+    if isinstance(items, tuple) and len(items) == 4 and all(isinstance(x, np.ndarray) and x.ndim == 1 for x in items):
+        return [torch.as_tensor(x) for x in items]
+    return [torch.as_tensor(np.array(x)) for x in zip(*items)]
 
 def pair_collate(pixels:torch.Tensor):
     def collate(items):
-        w, l, u, a = (torch.as_tensor(np.array(x)) for x in zip(*items))
+        w, l, u, a = pair_arrays(items)
         return {"px_w": pixels[w], "px_l": pixels[l], "user": u, "attr": a}
     return collate
 
@@ -373,7 +383,7 @@ class HeadModel(nn.Module):
     def heads(self) -> torch.Tensor: return self.prior + self.delta
 
 def _head_collate(items):
-    w, l, u, a = (torch.as_tensor(np.array(x)) for x in zip(*items))
+    w, l, u, a = pair_arrays(items)
     return {"w": w, "l": l, "user": u, "attr": a}
 
 def head_loss(m:HeadModel, b) -> torch.Tensor:
@@ -403,12 +413,11 @@ def head_accuracy(emb:torch.Tensor, heads:torch.Tensor, text:torch.Tensor, j:Jud
     pred = predict_pairs(sc, j, pos, None if users is None else {u: i for i, u in enumerate(users)})
     return pred == j.chose_a
 
-def with_heads(model:PersonaCLIP, data:PersonaData, s:Mapping, prior:torch.Tensor|None=None) -> tuple[PersonaCLIP, dict]:
-    """A copy of `model` (same tokens) with heads learned on its embeddings of the train judgments of its users (one pooled
-    head for a population model), around `prior` (default: zero). Picked on val judgments: the L2 strength, and whether
-    to keep the LoRA adapter under the heads or switch it off (the recipe's adapter can make the embedding less linear
-    in a user's taste; validation decides, test never does)."""
-    from peft.utils import get_peft_model_state_dict, set_peft_model_state_dict
+def fit_heads(model:PersonaCLIP, data:PersonaData, s:Mapping, prior:torch.Tensor|None=None) -> dict:
+    """Heads learned on `model`'s embeddings of the train judgments of its users (one pooled head for a population model),
+    around `prior` (default: zero). Picked on val judgments: the L2 strength, and whether to keep the LoRA adapter under
+    the heads or switch it off (the recipe's adapter can make the embedding less linear in a user's taste; validation
+    decides, test never does). Returns `{"heads", "adapter", "l2", "val_acc"}`."""
     population = model.users == [POPULATION]
     users = data.world.seen_subjects if population else model.users
     prior = torch.zeros(len(model.users), len(model.attributes), model.text.shape[1]) if prior is None else prior.expand(len(model.users), -1, -1)
@@ -423,12 +432,35 @@ def with_heads(model:PersonaCLIP, data:PersonaData, s:Mapping, prior:torch.Tenso
             h = learn_heads(emb, jt, data.pos, who, model.text, prior, s, l2, s["seed"])
             cands[(adapter, l2)] = (float(head_accuracy(emb, h, model.text, jv, data.pos, who).mean()), h, emb)
     adapter, l2 = max(cands, key=lambda k: cands[k][0])
+    return {"heads": cands[(adapter, l2)][1], "adapter": adapter, "l2": l2,
+            "val_acc": {f"adapter {'on' if a else 'off'}, l2 {w:g}": round(v[0], 4) for (a, w), v in cands.items()}}
+
+def _heads_code() -> list:
+    return [HeadModel, PairDataset, pair_arrays, _head_collate, head_loss, learn_heads, head_accuracy, fit_heads,
+            persona_embeddings, PersonaCLIP, predict_pairs, fit]
+
+def with_heads(model:PersonaCLIP, data:PersonaData, s:Mapping, prior:torch.Tensor|None=None, cache:bool=True) -> tuple[PersonaCLIP, dict]:
+    """A copy of `model` (same tokens; its LoRA adapter if validation kept it) with `fit_heads`' heads, and what was
+    picked (`adapter`, `l2`, `val_acc`). The heads are cached (safetensors) under a key of the model's weights, the prior,
+    the settings, the world, the judgments and this code, so captioning as a user does not refit them."""
+    from peft.utils import get_peft_model_state_dict, set_peft_model_state_dict
+    from personacap.captioning import digest
+    users = data.world.seen_subjects if model.users == [POPULATION] else model.users
+    rows = [list(data.judgments(split, users).rows()) for split in ("train", "val")]
+    key = digest(*[v for _, v in sorted(model.state_dict().items())], prior, dict(s), data.world.root.name, rows,
+                 code_digest(*_heads_code()))
+    f = cache_dir()/"persona_heads"/f"{key}.safetensors"
+    if cache and f.exists():
+        t, meta = load_tensors(f)
+        fitted = {"heads": t["heads"], **{k: json.loads(meta[k]) for k in ("adapter", "l2", "val_acc")}}
+    else:
+        fitted = fit_heads(model, data, s, prior)
+        if cache: save_tensors({"heads": fitted["heads"]}, f, {k: fitted[k] for k in ("adapter", "l2", "val_acc")})
     new = build_persona(data.bundle, model.users, s)
-    if adapter: set_peft_model_state_dict(new.clip, get_peft_model_state_dict(model.clip))
+    if fitted["adapter"]: set_peft_model_state_dict(new.clip, get_peft_model_state_dict(model.clip))
     with torch.no_grad(): new.tokens.copy_(model.tokens)
-    new.heads = cands[(adapter, l2)][1]
-    return new.eval(), {"adapter": adapter, "l2": l2, "val_acc": {f"adapter {'on' if a else 'off'}, l2 {w:g}": round(v[0], 4) for (a, w), v in cands.items()},
-                        "emb": cands[(adapter, l2)][2]}
+    new.heads = fitted["heads"]
+    return new.eval(), {k: fitted[k] for k in ("adapter", "l2", "val_acc")}
 
 # %% ../nbs/30_personas.ipynb #36f7f5a7
 @dataclass
