@@ -74,7 +74,6 @@ either (0.40 as with the small decoder fine-tuned longer), and this time DEPER i
 """
 import argparse, ast, time
 
-import numpy as np
 import torch
 from transformers.utils import logging as hf_logging
 

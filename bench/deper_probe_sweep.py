@@ -84,7 +84,6 @@ seen + 8 unseen subjects (1000 steps, seed 0) the same variant did not learn the
 """
 import argparse, json, time
 
-import numpy as np
 import torch
 from transformers.utils import logging as hf_logging
 
